@@ -1,0 +1,159 @@
+"""Ledger persistence: transfers, lots and their movements, member balances. Core SQL, no rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from setia.adapters.db.tables import lot_movements, lots, members, transfers
+from setia.domain.ledger import Lot
+
+
+@dataclass
+class TransferRecord:
+    member_id: int
+    from_account: str
+    to_account: str
+    amount: int
+    reason: str
+    actor: str
+    occurred_at: datetime
+    sale_id: int | None = None
+    refund_id: int | None = None
+    note: str | None = None
+    program_version: int | None = None
+
+
+@dataclass
+class LotRow:
+    id: int
+    amount: int
+    remaining: int
+    expired_amount: int
+    expires_on: date | None
+    sale_id: int | None
+
+    def as_lot(self) -> Lot:
+        return Lot(self.id, self.remaining, self.expires_on)
+
+
+class LedgerStore:
+    def __init__(self, connection: Connection, merchant_id: int, now: datetime) -> None:
+        self.connection = connection
+        self.merchant_id = merchant_id
+        self.now = now
+
+    def member(self, member_id: int, lock: bool = False):  # type: ignore[no-untyped-def]
+        """The member's balance row; with `lock`, locked for this transaction (PostgreSQL; SQLite
+        serialises writers already)."""
+        query = select(members.c.id, members.c.points_balance, members.c.points_debt).where(
+            members.c.id == member_id, members.c.merchant_id == self.merchant_id)
+        if lock and self.connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return self.connection.execute(query).one_or_none()
+
+    def open_lots(self, member_id: int) -> list[LotRow]:
+        rows = self.connection.execute(
+            select(lots.c.id, lots.c.amount, lots.c.remaining, lots.c.expired_amount, lots.c.expires_on,
+                   lots.c.sale_id)
+            .where(lots.c.member_id == member_id, lots.c.remaining > 0)
+            .order_by(lots.c.id)
+        ).all()
+        return [LotRow(*row) for row in rows]
+
+    def lots_of_sale(self, sale_id: int) -> list[LotRow]:
+        rows = self.connection.execute(
+            select(lots.c.id, lots.c.amount, lots.c.remaining, lots.c.expired_amount, lots.c.expires_on,
+                   lots.c.sale_id)
+            .where(lots.c.sale_id == sale_id, lots.c.merchant_id == self.merchant_id)
+            .order_by(lots.c.id)
+        ).all()
+        return [LotRow(*row) for row in rows]
+
+    def spend_draws_of_sale(self, sale_id: int) -> list[tuple[int, int]]:
+        """(lot id, points) the sale's spends drew, in the order drawn."""
+        rows = self.connection.execute(
+            select(lot_movements.c.lot_id, lot_movements.c.delta)
+            .join(transfers, transfers.c.id == lot_movements.c.transfer_id)
+            .where(transfers.c.sale_id == sale_id, transfers.c.refund_id.is_(None),
+                   lot_movements.c.kind == "spend")
+            .order_by(lot_movements.c.id)
+        ).all()
+        return [(lot_id, -delta) for lot_id, delta in rows]
+
+    def insert_transfer(self, record: TransferRecord) -> int:
+        return self.connection.execute(
+            transfers.insert().returning(transfers.c.id),
+            {
+                "merchant_id": self.merchant_id,
+                "member_id": record.member_id,
+                "from_account": record.from_account,
+                "to_account": record.to_account,
+                "amount": record.amount,
+                "reason": record.reason,
+                "sale_id": record.sale_id,
+                "refund_id": record.refund_id,
+                "note": record.note,
+                "actor": record.actor,
+                "program_version": record.program_version,
+                "occurred_at": record.occurred_at,
+                "created_at": self.now,
+            },
+        ).scalar_one()
+
+    def insert_lot(self, member_id: int, transfer_id: int, sale_id: int | None, amount: int,
+                   earned_on: date, expires_on: date | None) -> int:
+        lot_id = self.connection.execute(
+            lots.insert().returning(lots.c.id),
+            {
+                "merchant_id": self.merchant_id,
+                "member_id": member_id,
+                "transfer_id": transfer_id,
+                "sale_id": sale_id,
+                "amount": amount,
+                "remaining": amount,
+                "expired_amount": 0,
+                "earned_on": earned_on,
+                "expires_on": expires_on,
+                "created_at": self.now,
+            },
+        ).scalar_one()
+        self.connection.execute(
+            lot_movements.insert(),
+            {"merchant_id": self.merchant_id, "lot_id": lot_id, "transfer_id": transfer_id, "delta": amount,
+             "kind": "earn"},
+        )
+        return lot_id
+
+    def move_lots(self, transfer_id: int, kind: str, changes: list[tuple[int, int]]) -> None:
+        """Apply signed changes (lot id, delta) to lots' remaining points and record each movement."""
+        if not changes:
+            return
+        values = {"remaining": lots.c.remaining + bindparam("delta")}
+        if kind == "expire":
+            values["expired_amount"] = lots.c.expired_amount - bindparam("delta")
+        self.connection.execute(
+            update(lots).where(lots.c.id == bindparam("lot_id")).values(values),
+            [{"lot_id": lot_id, "delta": delta} for lot_id, delta in changes],
+        )
+        self.connection.execute(
+            lot_movements.insert(),
+            [
+                {"merchant_id": self.merchant_id, "lot_id": lot_id, "transfer_id": transfer_id, "delta": delta,
+                 "kind": kind}
+                for lot_id, delta in changes
+            ],
+        )
+
+    def change_balance(self, member_id: int, balance_delta: int, debt_delta: int = 0) -> None:
+        # Atomic increments, never read-modify-write; the CHECK constraints are the backstop.
+        self.connection.execute(
+            update(members)
+            .where(members.c.id == member_id)
+            .values(points_balance=members.c.points_balance + balance_delta,
+                    points_debt=members.c.points_debt + debt_delta,
+                    updated_at=self.now)
+        )
+

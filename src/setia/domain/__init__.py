@@ -1,0 +1,1 @@
+"""The loyalty domain: plain Python, standard library only."""
