@@ -6,7 +6,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -23,6 +23,9 @@ from setia.services.merchants import merchant_timezone, outlet_belongs
 from setia.services.programs import load_program
 from setia.queries.members import resolve_member_id
 from setia.queries.sales import get_sale, sale_document, upcoming_expiries
+
+
+CLOCK_SKEW = timedelta(minutes=5)  # a till's clock may run a little ahead of the server's
 
 
 @dataclass
@@ -103,7 +106,7 @@ def record_sale(connection: Connection, caller: Caller, request: SaleRequest, no
     timezone_name = merchant_timezone(connection, caller.merchant_id)
     today = business_date(now, timezone_name)
     occurred_at = as_utc(request.occurred_at) if request.occurred_at else now
-    if occurred_at > now:
+    if occurred_at > now + CLOCK_SKEW:
         raise ValidationFailed("A sale can't happen in the future.", field="occurred_at")
     program = load_program(connection, caller.merchant_id)
     store = LedgerStore(connection, caller.merchant_id, now)
