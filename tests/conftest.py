@@ -25,7 +25,7 @@ POSTGRES_URL = os.environ.get("SETIA_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("SETIA_REQUIRE_POSTGRES") == "1"
 
 
-def _postgres_database() -> Iterator[Database]:
+def _postgres_database(migrate: bool = True) -> Iterator[Database]:
     if not POSTGRES_URL:
         if REQUIRE_POSTGRES:
             pytest.fail("SETIA_REQUIRE_POSTGRES=1 but SETIA_TEST_POSTGRES_URL is not set")
@@ -40,7 +40,8 @@ def _postgres_database() -> Iterator[Database]:
             pytest.fail(f"PostgreSQL is required but unreachable: {error}")
         pytest.skip(f"PostgreSQL unreachable: {error}")
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
+    if migrate:
+        upgrade(url)
     database = Database(url)
     try:
         yield database
@@ -51,16 +52,33 @@ def _postgres_database() -> Iterator[Database]:
         admin.dispose()
 
 
+def _sqlite_database(tmp_path_factory: pytest.TempPathFactory, migrate: bool = True) -> Iterator[Database]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'setia.db'}"
+    if migrate:
+        upgrade(url)
+    database = Database(url)
+    yield database
+    database.dispose()
+
+
+def fresh_database(kind: str, tmp_path_factory: pytest.TempPathFactory, migrate: bool = True) -> Iterator[Database]:
+    """A new, empty database of this kind ("sqlite" or "postgres"), dropped afterwards."""
+    if kind == "sqlite":
+        yield from _sqlite_database(tmp_path_factory, migrate)
+    else:
+        yield from _postgres_database(migrate)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'setia.db'}"
-        upgrade(url)
-        database = Database(url)
-        yield database
-        database.dispose()
-    else:
-        yield from _postgres_database()
+    yield from fresh_database(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def own_database(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """A database of the same kind as `database`, for this module alone: for jobs and commands that act on
+    every merchant (the expiry job, `setia ledger verify`), whose effects must not reach other tests."""
+    yield from fresh_database("sqlite" if database.is_sqlite else "postgres", tmp_path_factory)
 
 
 @pytest.fixture

@@ -33,7 +33,8 @@ def test_cafe_one_point_per_15000_and_a_free_drink_for_100(shop):
     assert first["totals"]["total_due"] == 80000
     assert first["totals"]["change_due"] == 20000
     assert first["points"]["earned"] == 5
-    assert first["points"]["rules"] == [{"rule": "spend", "description": "1 per Rp15000", "points": 5}]
+    assert first["points"]["rules"] == [{"rule": "spend", "description": "1 per Rp15000", "points": 5,
+                                         "rule_id": "spend"}]
     assert first["points"]["balance_after"] == 5
 
     # And with 100 more points from the owner, her next coffee is free; the croissant still earns
@@ -67,8 +68,9 @@ def test_shop_points_expire_twelve_months_after_earning(shop):
         shop.sell(budi, ("Kaos", 1, 50000), reward_ids=[reward])
 
     # The job expires them once; running it again (or late) changes nothing
-    assert expire_points(shop.database, shop.now, date(2027, 3, 11)) == {"members": 1, "points": 25}
-    assert expire_points(shop.database, shop.now, date(2027, 3, 11)) == {"members": 0, "points": 0}
+    job = {"merchant_id": shop.merchant_id}
+    assert expire_points(shop.database, shop.now, date(2027, 3, 11), **job) == {"members": 1, "points": 25}
+    assert expire_points(shop.database, shop.now, date(2027, 3, 11), **job) == {"members": 0, "points": 0}
     assert shop.balance(budi) == 0
     history = shop.view(budi)
     assert history["points"] == {"balance": 0, "debt": 0, "expiring": []}

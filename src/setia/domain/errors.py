@@ -98,3 +98,64 @@ class TenderInvalid(ValidationFailed):
 
 class RefundInvalid(SetiaError):
     code = "refund_invalid"
+
+
+class Forbidden(SetiaError):
+    """The signed-in person's role does not allow this action."""
+
+    code = "forbidden"
+
+
+class RewardUnavailable(SetiaError):
+    """The reward exists but can't be had now: out of stock, a limit reached, outside its dates, another tier.
+    `details["reason"]` says which."""
+
+    code = "reward_unavailable"
+
+
+class VoucherInvalid(SetiaError):
+    """A voucher code that can't be used. One code and one message whatever the reason (unknown, expired, used
+    up, cancelled, another merchant's, another member's), so codes can't be probed."""
+
+    code = "voucher_invalid"
+
+    def __init__(self) -> None:
+        super().__init__("This voucher code can't be used.")
+
+
+class VoucherNotApplicable(SetiaError):
+    """A valid voucher that this sale doesn't qualify for (minimum spend, no applicable product, too large)."""
+
+    code = "voucher_not_applicable"
+
+
+class RateLimited(SetiaError):
+    code = "rate_limited"
+
+
+class BonusLimitReached(SetiaError):
+    """An activity bonus past its limit for the day, week or month."""
+
+    code = "bonus_limit_reached"
+
+
+class BonusAlreadyGiven(Conflict):
+    code = "bonus_already_given"
+
+
+class MembershipPending(SetiaError):
+    """A customer who is not a member yet (membership after a first purchase reaching a minimum spend)."""
+
+    code = "membership_pending"
+
+
+class ReferralRefused(SetiaError):
+    """Self-referral, a second referral of the same member, or a referral after the first purchase."""
+
+    code = "referral_refused"
+
+
+class StampCardNotRedeemable(SetiaError):
+    """A stamp card that isn't this member's, isn't full, was redeemed already or doesn't fit the sale."""
+
+    code = "stamp_card_not_redeemable"

@@ -20,7 +20,14 @@ REFUND_RETURN = "refund_return"  # spent points given back by a refund
 REFUND_TAKE_BACK = "refund_take_back"  # earned points taken back by a refund
 EXPIRE = "expire"
 ADJUST = "adjust"
-REASONS = (EARN, REDEEM_REWARD, PAY_WITH_POINTS, REFUND_RETURN, REFUND_TAKE_BACK, EXPIRE, ADJUST)
+BONUS_SIGNUP = "bonus_signup"
+BONUS_BIRTHDAY = "bonus_birthday"
+BONUS_ACTIVITY = "bonus_activity"
+BONUS_REFERRAL = "bonus_referral"
+BONUS_STAMP_CARD = "bonus_stamp_card"  # a full stamp card whose reward is points
+VOUCHER_CANCELLED = "voucher_cancelled"  # a voucher bought with points and never used: its points back
+REASONS = (EARN, REDEEM_REWARD, PAY_WITH_POINTS, REFUND_RETURN, REFUND_TAKE_BACK, EXPIRE, ADJUST,
+           BONUS_SIGNUP, BONUS_BIRTHDAY, BONUS_ACTIVITY, BONUS_REFERRAL, BONUS_STAMP_CARD, VOUCHER_CANCELLED)
 
 # System accounts, one of each per merchant; member accounts are one per member.
 ISSUANCE = "issuance"

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from setia.domain.earning import EarnRule, SpendRule
+from setia.domain.earning import ConfiguredRule, SpendRule, parse_rules
 from setia.domain.errors import NotFound, ValidationFailed
 from setia.domain.expiry import ExpiryPolicy
 from setia.domain.rewards import Reward
+from setia.domain.tiers import TierPolicy, parse_tier_policy
+from setia.domain.bonuses import Bonuses, Membership, parse_bonuses, parse_membership
+from setia.domain.stamps import StampCardDefinition, parse_stamp_cards
 
 DEBT_POLICIES = ("debt", "clamp")
 
@@ -46,14 +49,15 @@ class Program:
     excluded_categories: frozenset[str] = frozenset()
     rewards: tuple[Reward, ...] = ()
     debt_policy: str = "debt"
+    earn_rules: tuple[ConfiguredRule, ...] = ()
+    tiers: TierPolicy = field(default_factory=TierPolicy)
+    stamp_cards: tuple[StampCardDefinition, ...] = ()
+    bonuses: Bonuses = field(default_factory=Bonuses)
+    membership: Membership = field(default_factory=Membership)
 
     def __post_init__(self) -> None:
         if self.debt_policy not in DEBT_POLICIES:
             raise ValidationFailed("Debt policy is 'debt' or 'clamp'.", field="debt_policy")
-
-    @property
-    def earn_rules(self) -> tuple[EarnRule, ...]:
-        return (self.spend_rule,)
 
     def reward(self, reward_id: str) -> Reward:
         for reward in self.rewards:
@@ -91,4 +95,9 @@ def program_settings_from_dict(settings: dict[str, Any]) -> dict[str, Any]:
         "excluded_skus": frozenset(settings.get("excluded_skus") or ()),
         "excluded_categories": frozenset(settings.get("excluded_categories") or ()),
         "debt_policy": settings.get("debt_policy", "debt"),
+        "earn_rules": parse_rules(settings.get("earn_rules") or []),
+        "tiers": parse_tier_policy(settings.get("tiers") or {}),
+        "stamp_cards": parse_stamp_cards(settings.get("stamp_cards") or []),
+        "bonuses": parse_bonuses(settings.get("bonuses")),
+        "membership": parse_membership(settings.get("membership")),
     }

@@ -1,17 +1,21 @@
 """Pricing a sale: discounts in their fixed order, rewards, tenders, and the points it earns.
 
 The order is DESIGN.md §4: line discounts (a free-product reward is one), the order discount, the tier
-discount, rewards in the order they were redeemed, then tenders, of which points are one. Everything
-rounds down; order-level amounts are shared among lines in proportion to their value after line
-discounts, so every rupiah is on exactly one line.
+discount, rewards in the order they were redeemed, voucher codes in the order given (each on what is left
+of its own lines, domain/vouchers.py), then tenders, of which points are one. Everything rounds down;
+order-level amounts are shared among lines in proportion to their value after line discounts (a voucher's
+only among its own lines), so every rupiah is on exactly one line.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 
 from setia.domain.allocation import allocate
-from setia.domain.earning import Contribution, EarnContext, earn
+from setia.domain.earning import Contribution, EarnContext, EarnLine
+from setia.domain.earning import earn as earn_points
 from setia.domain.errors import (
     PointsPaymentNotAllowed,
     RewardNotApplicable,
@@ -21,6 +25,7 @@ from setia.domain.errors import (
 )
 from setia.domain.program import Program
 from setia.domain.rewards import Reward
+from setia.domain.vouchers import AppliedVoucher, Voucher, VoucherLine, apply_vouchers
 
 TENDER_KINDS = ("cash", "card", "qris", "ewallet", "transfer", "other", "points")
 MAX_AMOUNT = 10**13  # Rp10 trillion: far above any sale, far below 64-bit integer limits
@@ -43,6 +48,17 @@ class TenderInput:
     amount: int = 0
     points: int = 0
     reference: str | None = None
+
+
+@dataclass(frozen=True)
+class EarnCircumstances:
+    """What earn rules look at beyond the lines: when and where, the member's tier, points so far."""
+
+    local_time: datetime | None = None
+    outlet_id: str | None = None
+    tier: str | None = None
+    tier_multiplier: Decimal = Decimal(1)
+    usage: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 @dataclass
@@ -87,6 +103,11 @@ class PricedSale:
     points_tender_value: int
     earn_base: int
     contributions: list[Contribution] = field(default_factory=list)
+    vouchers: list[AppliedVoucher] = field(default_factory=list)  # after the point rewards (domain/vouchers.py)
+
+    @property
+    def voucher_discount_total(self) -> int:
+        return sum(applied.discount_amount for applied in self.vouchers)
 
     @property
     def reward_discount_total(self) -> int:
@@ -201,8 +222,11 @@ def price_sale(
     tier_discount_percent: int = 0,
     member_earns: bool = True,
     expected_total: int | None = None,
+    earn: EarnCircumstances | None = None,
+    vouchers: list[Voucher] | None = None,
 ) -> PricedSale:
     """Price a sale exactly as it will be recorded; raises a SetiaError on anything that doesn't add up."""
+    earn = earn or EarnCircumstances()
     rewards = rewards or []
     free_rewards = [r for r in rewards if r.kind == "free_product"]
     priced_lines, applied = _price_lines(lines, free_rewards)
@@ -219,6 +243,11 @@ def price_sale(
         discount = reward.order_discount(amount_left)
         amount_left -= discount
         applied.append(AppliedReward(reward, discount))
+    applied_vouchers, voucher_shares = apply_vouchers(
+        vouchers or [], [VoucherLine(p.line.sku, p.line.category, p.line.unit_price, p.after_line_discounts)
+                         for p in priced_lines], subtotal - amount_left)
+    voucher_discount = sum(voucher_shares)
+    amount_left -= voucher_discount
     total_due = amount_left
     if expected_total is not None and expected_total != total_due:
         raise TotalsMismatch(
@@ -226,10 +255,11 @@ def price_sale(
             computed_total=total_due,
         )
     order_level = subtotal - total_due
-    shares = allocate(order_level, [p.after_line_discounts for p in priced_lines])
-    for priced, share in zip(priced_lines, shares):
-        priced.order_level_share = share
-        priced.net_amount = priced.after_line_discounts - share
+    # Vouchers sit only on their own lines; everything else order-level is shared among all lines.
+    shares = allocate(order_level - voucher_discount, [p.after_line_discounts for p in priced_lines])
+    for priced, share, voucher_share in zip(priced_lines, shares, voucher_shares):
+        priced.order_level_share = share + voucher_share
+        priced.net_amount = priced.after_line_discounts - priced.order_level_share
     priced_tenders, points_paid, points_value = _price_tenders(tenders or [], total_due, program)
     points_shares = allocate(points_value, [p.net_amount for p in priced_lines])
     for priced, share in zip(priced_lines, points_shares):
@@ -251,7 +281,16 @@ def price_sale(
         points_tender_points=points_paid,
         points_tender_value=points_value,
         earn_base=earn_base,
+        vouchers=applied_vouchers,
     )
     if member_earns:
-        sale.contributions = [c for c in earn(program.earn_rules, EarnContext(earn_base)) if c.points > 0]
+        context = EarnContext(
+            earn_base=earn_base,
+            lines=tuple(EarnLine(p.line.sku, p.line.category, p.line.quantity, p.earn_base, p.earns)
+                        for p in priced_lines),
+            local_time=earn.local_time, outlet_id=earn.outlet_id, tier=earn.tier,
+            tier_multiplier=earn.tier_multiplier, usage=earn.usage,
+        )
+        sale.contributions = [c for c in earn_points(program.spend_rule, program.earn_rules, context)
+                              if c.points > 0]
     return sale

@@ -84,6 +84,9 @@ def demo(ctx: click.Context) -> None:
     click.echo(f"API base URL:  {base}/api/v1")
     click.echo(f"API key:       {result['api_key']}")
     click.echo(f"Try:           curl -H 'Authorization: Bearer {result['api_key']}' {base}/api/v1/program")
+    click.echo(f"Cashier:       {base}/pos")
+    for login in result.get("logins", []):
+        click.echo(f"  sign in as {login['role']:<8} {login['username']:<14} password {login['password']}")
 
 
 @main.group()
@@ -162,6 +165,21 @@ def jobs_expire(ctx: click.Context, as_of) -> None:  # type: ignore[no-untyped-d
     click.echo(f"expired {totals['points']} points of {totals['members']} members")
 
 
+@jobs.command("daily")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Business date to run up to (default: each merchant's today); missed days are caught up")
+@click.pass_context
+def jobs_daily(ctx: click.Context, as_of) -> None:  # type: ignore[no-untyped-def]
+    """Points expiry, birthday bonuses, tier reviews, stamp card expiry; safe to run twice or late."""
+    from setia.services.daily_job import run_daily
+
+    totals = run_daily(_database(ctx), utc_now(), as_of.date() if as_of else None)
+    click.echo(f"daily job: {totals['days']} day(s) for {totals['merchants']} merchant(s); "
+               f"{totals['points_expired']} points expired; {totals['birthday_bonuses']} birthday bonuses "
+               f"({totals['birthday_points']} points); {totals['stamp_cards_expired']} stamp cards expired; "
+               f"tiers: {totals['tiers']}")
+
+
 @main.group("import")
 def import_group() -> None:
     """Bring data from elsewhere."""
@@ -185,3 +203,8 @@ def import_sales(ctx: click.Context, path: str, merchant_id: int, batch_size: in
                f"{summary.members_created} members created")
     if summary.errors:
         sys.exit(2)
+
+
+from setia.entrypoints.cli_vouchers import vouchers  # noqa: E402 - a group of its own module
+
+main.add_command(vouchers)

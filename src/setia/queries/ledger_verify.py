@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, and_, case, func, or_, select
 
+from setia.queries.stamps_verify import verify_stamps
 from setia.adapters.db.tables import lot_movements, lots, members, sales, transfers
 
 
@@ -85,4 +86,5 @@ def verify_ledger(connection: Connection, merchant_id: int | None = None) -> lis
     for row in rows:
         problems.append(f"sale {row[0]}: recorded earned/spent/returned/taken back {tuple(row[1:5])}, "
                         f"transfers {tuple(row[5:9])}")
+    problems.extend(verify_stamps(connection, merchant_id))  # stamp cards and bonus grants
     return problems

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 
 from setia.adapters.db.ledger_store import LedgerStore
 from setia.adapters.db.tables import members, merchants, transfers
@@ -57,19 +57,25 @@ def get_member(connection: Connection, merchant_id: int, member_id: int, now: da
     return member_document(row, lots, _today(connection, merchant_id, now))
 
 
+# Built once (every sale resolves its member): building a Core statement costs more than executing it.
+_MEMBER_BY_ID, _MEMBER_BY_NUMBER, _MEMBER_BY_PHONE = (
+    select(members.c.id).where(members.c.merchant_id == bindparam("merchant_id"), column == bindparam("value"))
+    for column in (members.c.id, members.c.member_number, members.c.phone)
+)
+
+
 def resolve_member_id(connection: Connection, merchant_id: int, member_id: int | None = None,
                       member_number: str | None = None, phone: str | None = None) -> int | None:
     """The member a request names by id, member number or phone; None if it names none."""
-    query = select(members.c.id).where(members.c.merchant_id == merchant_id)
     if member_id is not None:
-        query = query.where(members.c.id == member_id)
+        query, value = _MEMBER_BY_ID, member_id
     elif member_number:
-        query = query.where(members.c.member_number == check_member_number(member_number))
+        query, value = _MEMBER_BY_NUMBER, check_member_number(member_number)
     elif phone:
-        query = query.where(members.c.phone == normalize_phone(phone))
+        query, value = _MEMBER_BY_PHONE, normalize_phone(phone)
     else:
         return None
-    found = connection.execute(query).scalar_one_or_none()
+    found = connection.execute(query, {"merchant_id": merchant_id, "value": value}).scalar_one_or_none()
     if found is None:
         raise NotFound("Member not found.")
     return found

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 
 from setia.adapters.db.ledger_store import LedgerStore
 from setia.adapters.db.tables import members, merchants, refunds, sale_lines, sale_rewards, sale_tenders, sales
+from setia.adapters.db.tables import voucher_uses
 from setia.domain.clock import business_date
 from setia.domain.errors import NotFound
 
@@ -50,9 +51,12 @@ def sale_document(sale: dict[str, Any], lines: list[dict[str, Any]], rewards: li
         "totals": {
             "subtotal": sale["subtotal"], "order_discount": sale["order_discount"],
             "tier_discount": sale["tier_discount"], "reward_discount": sale["reward_discount"],
+            "voucher_discount": sum(v["discount_amount"] for v in sale.get("vouchers") or []),
             "total_due": sale["total_due"], "amount_tendered": sale["amount_tendered"],
             "change_due": sale["change_due"], "points_tender_value": sale["points_tender_value"],
         },
+        "tier": sale.get("tier"),  # after a recorded sale: the member's tier and whether this sale upgraded it
+        "vouchers": sale.get("vouchers") or [],  # codes applied after the rewards: [{code, discount_amount}]
         "rewards": [{"reward_id": str(r["reward_id"]), "name": r["name"], "points_cost": r["points_cost"],
                      "discount_amount": r["discount_amount"]} for r in rewards],
         "tenders": [{"kind": t["kind"], "amount": t["amount"], "points": t["points"], "reference": t["reference"]}
@@ -96,6 +100,9 @@ def get_sale(connection: Connection, merchant_id: int, sale_id: int, now: dateti
         balance = connection.execute(select(members.c.points_balance)
                                      .where(members.c.id == sale["member_id"])).scalar_one()
         expiring = upcoming_expiries(LedgerStore(connection, merchant_id, now).open_lots(sale["member_id"]), today)
+    sale = {**sale, "vouchers": [dict(row) for row in connection.execute(
+        select(voucher_uses.c.code, voucher_uses.c.discount_amount).where(voucher_uses.c.sale_id == sale_id)
+        .order_by(voucher_uses.c.id)).mappings()]}
     return sale_document(dict(sale), [dict(x) for x in lines], [dict(x) for x in rewards],
                          [dict(x) for x in tenders], balance_after=balance, expiring=expiring,
                          refund_list=[refund_document(dict(r)) for r in refund_rows])
@@ -109,3 +116,25 @@ def refund_document(refund: dict[str, Any]) -> dict[str, Any]:
         "points_not_taken_back_expired": refund["points_forgiven"], "points_let_go": refund["points_let_go"],
         "reason": refund["reason"], "created_at": _iso(refund["created_at"]),
     }
+
+
+def list_sales(connection: Connection, merchant_id: int, member_id: int | None = None, before_id: int | None = None,
+               limit: int = 50) -> tuple[list[dict[str, Any]], int | None]:
+    """Recent sales, newest first, optionally of one member: the summary a list screen shows."""
+    query = select(sales.c.id, sales.c.external_id, sales.c.occurred_at, sales.c.member_id, sales.c.outlet_id,
+                   sales.c.total_due, sales.c.points_earned, sales.c.points_spent, sales.c.status,
+                   sales.c.refunded_value).where(sales.c.merchant_id == merchant_id)
+    if member_id is not None:
+        query = query.where(sales.c.member_id == member_id)
+    if before_id is not None:
+        query = query.where(sales.c.id < before_id)
+    rows = connection.execute(query.order_by(sales.c.id.desc()).limit(limit + 1)).all()
+    page = [
+        {"id": str(row.id), "external_id": row.external_id, "occurred_at": _iso(row.occurred_at),
+         "member_id": str(row.member_id) if row.member_id else None,
+         "outlet_id": str(row.outlet_id) if row.outlet_id else None, "total_due": row.total_due,
+         "points_earned": row.points_earned, "points_spent": row.points_spent, "status": row.status,
+         "refunded_value": row.refunded_value}
+        for row in rows[:limit]
+    ]
+    return page, (rows[limit - 1].id if len(rows) > limit else None)

@@ -13,6 +13,7 @@ from setia.adapters.db.tables import members, merchants, sales
 from setia.domain.sale import LineInput
 from setia.services import programs
 from setia.services.context import Caller
+from setia.services.demo_pos import add_point_of_sale, demo_logins
 from setia.services.members import MemberDetails, register_member
 from setia.services.merchants import create_api_key, create_merchant
 from setia.services.sales import SaleRequest, record_sale
@@ -41,13 +42,14 @@ def create_demo(database: Database, now: datetime) -> dict[str, Any]:
         merchant_id = connection.execute(select(merchants.c.id).where(merchants.c.name == DEMO_NAME)).scalar()
         if merchant_id is None:
             merchant_id = _build(connection, now)
+        add_point_of_sale(connection, merchant_id, MENU, now)
         key = create_api_key(connection, merchant_id, "demo", now).key
         member_count = connection.execute(select(func.count()).select_from(members)
                                           .where(members.c.merchant_id == merchant_id)).scalar_one()
         sale_count = connection.execute(select(func.count()).select_from(sales)
                                         .where(sales.c.merchant_id == merchant_id)).scalar_one()
     return {"merchant_id": merchant_id, "merchant_name": DEMO_NAME, "api_key": key, "members": member_count,
-            "sales": sale_count}
+            "sales": sale_count, "logins": demo_logins()}
 
 
 def _build(connection, now: datetime) -> int:  # type: ignore[no-untyped-def]

@@ -25,12 +25,15 @@ def members_with_lots_due(database: Database, merchant_id: int, as_of: date) -> 
 
 
 def expire_points(database: Database, now: datetime, as_of: date | None = None, actor: str = "job:expire",
-                  progress=None) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """Expire what is due for every merchant on `as_of` (default: each merchant's today)."""
+                  progress=None, merchant_id: int | None = None) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Expire what is due for every merchant (or one) on `as_of` (default: each merchant's today)."""
+    query = select(merchants.c.id, merchants.c.timezone)
+    if merchant_id is not None:
+        query = query.where(merchants.c.id == merchant_id)
     with database.read() as connection:
-        merchant_rows = connection.execute(select(merchants.c.id, merchants.c.timezone)).all()
+        merchant_rows = connection.execute(query).all()
     totals = {"members": 0, "points": 0}
-    for merchant_id, timezone_name in merchant_rows:
+    for merchant_id, timezone_name in merchant_rows:  # noqa: B020 - one merchant at a time
         today = as_of or business_date(now, timezone_name)
         member_ids = members_with_lots_due(database, merchant_id, today)
         for start in range(0, len(member_ids), BATCH_MEMBERS):

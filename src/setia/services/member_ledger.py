@@ -39,8 +39,9 @@ class MemberLedger:
         self.expired_on_open = 0
 
     @classmethod
-    def open(cls, store: LedgerStore, member_id: int, today: date, actor: str) -> MemberLedger:
-        row = store.member(member_id, lock=True)
+    def open(cls, store: LedgerStore, member_id: int, today: date, actor: str, row=None) -> MemberLedger:  # type: ignore[no-untyped-def]
+        """`row`: the member's balance row if the caller already read it with `lock=True` in this transaction."""
+        row = row if row is not None else store.member(member_id, lock=True)
         if row is None:
             raise NotFound("Member not found.", member_id=str(member_id))
         member_ledger = cls(store, member_id, row.points_balance, row.points_debt, today)

@@ -17,6 +17,7 @@ from setia.services.identifiers import member_number_for, normalize_phone
 from setia.services.member_ledger import MemberLedger, Movement
 from setia.services.merchants import merchant_timezone
 from setia.services.programs import load_program
+from setia.services.bonuses import on_member_registered
 
 CHANNELS = ("whatsapp", "sms", "email")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -29,6 +30,7 @@ class MemberDetails:
     email: str | None = None
     birthday: date | None = None
     consents: dict[str, bool] = field(default_factory=dict)
+    referred_by: str | None = None  # registering: the member number of the member who brought them
 
 
 def _validated(details: MemberDetails, registering: bool) -> dict:
@@ -69,11 +71,13 @@ def register_member(connection: Connection, caller: Caller, details: MemberDetai
         .values(member_sequence=merchants.c.member_sequence + 1).returning(merchants.c.member_sequence)
     ).scalar_one()
     consents = {f"consent_{channel}_at": now if details.consents.get(channel) else None for channel in CHANNELS}
-    return connection.execute(
+    member_id = connection.execute(
         members.insert().returning(members.c.id),
         {**values, **consents, "merchant_id": caller.merchant_id, "member_number": member_number_for(sequence),
          "points_balance": 0, "points_debt": 0, "created_at": now, "updated_at": now},
     ).scalar_one()
+    on_member_registered(connection, caller, member_id, details.referred_by, now)  # membership, referral, bonus
+    return member_id
 
 
 def update_member(connection: Connection, caller: Caller, member_id: int, details: MemberDetails,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from setia.adapters.db.tables import api_keys, merchants, outlets
 from setia.domain.errors import NotFound, Unauthorized, ValidationFailed
@@ -44,19 +44,20 @@ def create_merchant(connection: Connection, name: str, now: datetime, timezone_n
     return merchant_id
 
 
+_TIMEZONE = select(merchants.c.timezone).where(merchants.c.id == bindparam("merchant_id"))  # built once (hot path)
+_OUTLET = select(outlets.c.id).where(outlets.c.id == bindparam("outlet_id"),
+                                     outlets.c.merchant_id == bindparam("merchant_id"))
+
+
 def merchant_timezone(connection: Connection, merchant_id: int) -> str:
-    timezone_name = connection.execute(
-        select(merchants.c.timezone).where(merchants.c.id == merchant_id)
-    ).scalar_one_or_none()
+    timezone_name = connection.execute(_TIMEZONE, {"merchant_id": merchant_id}).scalar_one_or_none()
     if timezone_name is None:
         raise NotFound("Merchant not found.")
     return timezone_name
 
 
 def outlet_belongs(connection: Connection, merchant_id: int, outlet_id: int) -> bool:
-    return connection.execute(
-        select(outlets.c.id).where(outlets.c.id == outlet_id, outlets.c.merchant_id == merchant_id)
-    ).first() is not None
+    return connection.execute(_OUTLET, {"outlet_id": outlet_id, "merchant_id": merchant_id}).first() is not None
 
 
 def _hash_secret(secret: str) -> str:
@@ -90,3 +91,16 @@ def authenticate_api_key(connection: Connection, key: str) -> tuple[int, int]:
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_hash, _hash_secret(parts[2])):
         raise failure
     return row.merchant_id, row.id
+
+
+def create_outlet(connection: Connection, merchant_id: int, name: str, now: datetime) -> int:
+    if not name.strip():
+        raise ValidationFailed("An outlet needs a name.", field="name")
+    return connection.execute(outlets.insert().returning(outlets.c.id),
+                              {"merchant_id": merchant_id, "name": name.strip(), "created_at": now}).scalar_one()
+
+
+def list_outlets(connection: Connection, merchant_id: int) -> list[dict[str, str]]:
+    rows = connection.execute(select(outlets.c.id, outlets.c.name).where(outlets.c.merchant_id == merchant_id)
+                              .order_by(outlets.c.id)).all()
+    return [{"id": str(row.id), "name": row.name} for row in rows]

@@ -13,9 +13,12 @@ from setia.adapters.db.tables import refunds, sale_lines, sales
 from setia.domain.errors import NotFound, RefundInvalid, ValidationFailed
 from setia.domain.ledger import refund_target
 from setia.services.context import Caller, business_date
+from setia.services import tiers
 from setia.services.member_ledger import MemberLedger, Movement
 from setia.services.merchants import merchant_timezone
 from setia.services.programs import load_program
+from setia.services import sale_vouchers
+from setia.services.sale_effects import apply_refund_effects
 from setia.queries.sales import refund_document
 
 
@@ -94,6 +97,7 @@ def refund_sale(connection: Connection, caller: Caller, request: RefundRequest, 
     }
     refund_id = connection.execute(refunds.insert().returning(refunds.c.id), refund_row).scalar_one()
     refund_row["id"] = refund_id
+    effects: dict[str, Any] = {}
     if member_ledger is not None:
         program = load_program(connection, merchant_id)
         movement = Movement(actor=caller.actor, occurred_at=now, sale_id=sale["id"], refund_id=refund_id,
@@ -105,7 +109,11 @@ def refund_sale(connection: Connection, caller: Caller, request: RefundRequest, 
         refund_row.update(points_taken_back=taken, points_forgiven=forgiven, points_let_go=let_go)
         connection.execute(update(refunds).where(refunds.c.id == refund_id)
                            .values(points_taken_back=taken, points_forgiven=forgiven, points_let_go=let_go))
+        effects = apply_refund_effects(connection, caller, sale, lines, refund_id, fully, money_paid - targets["money"],
+                                       member_ledger, program, now)
     status = ("voided" if request.void else "refunded") if fully else "partially_refunded"
+    if fully:  # the whole sale undone: its voucher uses and reward limits are given back
+        sale_vouchers.release(connection, merchant_id, sale["id"], now)
     connection.execute(
         update(sales).where(sales.c.id == sale["id"]).values(
             refunded_value=refunded_value, money_refunded=targets["money"], points_returned=targets["spent"],
@@ -120,6 +128,11 @@ def refund_sale(connection: Connection, caller: Caller, request: RefundRequest, 
     document = refund_document(refund_row)
     document["sale_status"] = status
     document["balance_after"] = member_ledger.balance if member_ledger else None
+    document.update(effects)
+    if member_ledger is not None:  # a refunded purchase buys no tier
+        program = load_program(connection, merchant_id)
+        document["tier"] = tiers.after_refund(connection, caller, program.tiers,
+                                              merchant_timezone(connection, merchant_id), peek.member_id, now)
     return document
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, literal_column, select, update
 
 from setia.adapters.db.tables import lot_movements, lots, members, transfers
 from setia.domain.ledger import Lot
@@ -48,19 +48,17 @@ class LedgerStore:
     def member(self, member_id: int, lock: bool = False):  # type: ignore[no-untyped-def]
         """The member's balance row; with `lock`, locked for this transaction (PostgreSQL; SQLite
         serialises writers already)."""
-        query = select(members.c.id, members.c.points_balance, members.c.points_debt).where(
-            members.c.id == member_id, members.c.merchant_id == self.merchant_id)
-        if lock and self.connection.dialect.name == "postgresql":
-            query = query.with_for_update()
-        return self.connection.execute(query).one_or_none()
+        query = _MEMBER_FOR_UPDATE if lock and self.connection.dialect.name == "postgresql" else _MEMBER
+        return self.connection.execute(query, {"member_id": member_id, "merchant_id": self.merchant_id}).one_or_none()
+
+    def member_by(self, key: str, value: object, lock: bool = False):  # type: ignore[no-untyped-def]
+        """The balance row of the member whose `key` ("id", "member_number" or "phone") is `value`, as `member`
+        gives it: resolving and locking the member a sale names in one query."""
+        query = _MEMBER_BY[key][lock and self.connection.dialect.name == "postgresql"]
+        return self.connection.execute(query, {"value": value, "merchant_id": self.merchant_id}).one_or_none()
 
     def open_lots(self, member_id: int) -> list[LotRow]:
-        rows = self.connection.execute(
-            select(lots.c.id, lots.c.amount, lots.c.remaining, lots.c.expired_amount, lots.c.expires_on,
-                   lots.c.sale_id)
-            .where(lots.c.member_id == member_id, lots.c.remaining > 0)
-            .order_by(lots.c.id)
-        ).all()
+        rows = self.connection.execute(_OPEN_LOTS, {"member_id": member_id}).all()
         return [LotRow(*row) for row in rows]
 
     def lots_of_sale(self, sale_id: int) -> list[LotRow]:
@@ -85,7 +83,7 @@ class LedgerStore:
 
     def insert_transfer(self, record: TransferRecord) -> int:
         return self.connection.execute(
-            transfers.insert().returning(transfers.c.id),
+            _INSERT_TRANSFER,
             {
                 "merchant_id": self.merchant_id,
                 "member_id": record.member_id,
@@ -106,7 +104,7 @@ class LedgerStore:
     def insert_lot(self, member_id: int, transfer_id: int, sale_id: int | None, amount: int,
                    earned_on: date, expires_on: date | None) -> int:
         lot_id = self.connection.execute(
-            lots.insert().returning(lots.c.id),
+            _INSERT_LOT,
             {
                 "merchant_id": self.merchant_id,
                 "member_id": member_id,
@@ -121,7 +119,7 @@ class LedgerStore:
             },
         ).scalar_one()
         self.connection.execute(
-            lot_movements.insert(),
+            _INSERT_MOVEMENT,
             {"merchant_id": self.merchant_id, "lot_id": lot_id, "transfer_id": transfer_id, "delta": amount,
              "kind": "earn"},
         )
@@ -131,15 +129,12 @@ class LedgerStore:
         """Apply signed changes (lot id, delta) to lots' remaining points and record each movement."""
         if not changes:
             return
-        values = {"remaining": lots.c.remaining + bindparam("delta")}
-        if kind == "expire":
-            values["expired_amount"] = lots.c.expired_amount - bindparam("delta")
         self.connection.execute(
-            update(lots).where(lots.c.id == bindparam("lot_id")).values(values),
+            _EXPIRE_LOTS if kind == "expire" else _MOVE_LOTS,
             [{"lot_id": lot_id, "delta": delta} for lot_id, delta in changes],
         )
         self.connection.execute(
-            lot_movements.insert(),
+            _INSERT_MOVEMENT,
             [
                 {"merchant_id": self.merchant_id, "lot_id": lot_id, "transfer_id": transfer_id, "delta": delta,
                  "kind": kind}
@@ -149,11 +144,38 @@ class LedgerStore:
 
     def change_balance(self, member_id: int, balance_delta: int, debt_delta: int = 0) -> None:
         # Atomic increments, never read-modify-write; the CHECK constraints are the backstop.
-        self.connection.execute(
-            update(members)
-            .where(members.c.id == member_id)
-            .values(points_balance=members.c.points_balance + balance_delta,
-                    points_debt=members.c.points_debt + debt_delta,
-                    updated_at=self.now)
-        )
+        self.connection.execute(_CHANGE_BALANCE, {"member_id": member_id, "balance_delta": balance_delta,
+                                                  "debt_delta": debt_delta, "now": self.now})
 
+
+# The hot path's statements, built once: building a Core statement costs more than executing it.
+_MEMBER = select(members.c.id, members.c.points_balance, members.c.points_debt).where(
+    members.c.id == bindparam("member_id"), members.c.merchant_id == bindparam("merchant_id"))
+_MEMBER_FOR_UPDATE = _MEMBER.with_for_update()
+_MEMBER_BY = {
+    key: (query, query.with_for_update())
+    for key, query in (
+        (column.key, select(members.c.id, members.c.points_balance, members.c.points_debt,
+                            members.c.tier_code).where(
+            column == bindparam("value"), members.c.merchant_id == bindparam("merchant_id")))
+        for column in (members.c.id, members.c.member_number, members.c.phone))
+}
+_OPEN_LOTS = (
+    select(lots.c.id, lots.c.amount, lots.c.remaining, lots.c.expired_amount, lots.c.expires_on, lots.c.sale_id)
+    .where(lots.c.member_id == bindparam("member_id"), lots.c.remaining > literal_column("0"))  # the partial index
+    .order_by(lots.c.id)
+)
+_INSERT_TRANSFER = transfers.insert().returning(transfers.c.id)
+_INSERT_LOT = lots.insert().returning(lots.c.id)
+_INSERT_MOVEMENT = lot_movements.insert()
+_MOVE_LOTS = update(lots).where(lots.c.id == bindparam("lot_id")).values(
+    remaining=lots.c.remaining + bindparam("delta"))
+_EXPIRE_LOTS = update(lots).where(lots.c.id == bindparam("lot_id")).values(
+    remaining=lots.c.remaining + bindparam("delta"), expired_amount=lots.c.expired_amount - bindparam("delta"))
+_CHANGE_BALANCE = (
+    update(members)
+    .where(members.c.id == bindparam("member_id"))
+    .values(points_balance=members.c.points_balance + bindparam("balance_delta"),
+            points_debt=members.c.points_debt + bindparam("debt_delta"),
+            updated_at=bindparam("now", type_=members.c.updated_at.type))
+)

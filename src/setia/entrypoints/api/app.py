@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from setia import __version__
 from setia.adapters.db.engine import Database
@@ -22,6 +23,10 @@ from setia.queries import sales as sale_queries
 from setia.services import members as member_service
 from setia.services import merchants as merchant_service
 from setia.services import programs as program_service
+from setia.services import tiers as tier_service
+from setia.services import reward_catalogue
+from setia.entrypoints.api.voucher_routes import add_voucher_routes
+from setia.entrypoints.api.loyalty_routes import add_loyalty_routes
 from setia.services.context import Caller, utc_now
 from setia.services.refunds import RefundRequest, refund_sale
 from setia.services.sales import SaleRequest, quote_sale, record_sale
@@ -46,8 +51,9 @@ class ApiKeyAuth:
         self.database = database
         self.cache: dict[str, tuple[float, int, int]] = {}
 
-    def __call__(self, authorization: str | None = Header(default=None),
-                 x_api_key: str | None = Header(default=None)) -> Caller:
+    async def __call__(self, authorization: str | None = Header(default=None),
+                       x_api_key: str | None = Header(default=None)) -> Caller:
+        # Async, so a cached key costs no trip through the thread pool; a miss reads the database in the pool.
         key = x_api_key or (authorization[7:] if authorization and authorization.startswith("Bearer ") else None)
         if not key:
             raise Unauthorized("Send your API key as 'Authorization: Bearer <key>'.")
@@ -55,10 +61,13 @@ class ApiKeyAuth:
         if cached and cached[0] > time.monotonic():
             merchant_id, key_id = cached[1], cached[2]
         else:
-            with self.database.read() as connection:
-                merchant_id, key_id = merchant_service.authenticate_api_key(connection, key)
+            merchant_id, key_id = await run_in_threadpool(self._authenticate, key)
             self.cache[key] = (time.monotonic() + API_KEY_CACHE_SECONDS, merchant_id, key_id)
         return Caller(merchant_id=merchant_id, actor=f"api_key:{key_id}")
+
+    def _authenticate(self, key: str) -> tuple[int, int]:
+        with self.database.read() as connection:
+            return merchant_service.authenticate_api_key(connection, key)
 
 
 def _sale_request(body: schemas.SaleIn) -> SaleRequest:
@@ -68,7 +77,8 @@ def _sale_request(body: schemas.SaleIn) -> SaleRequest:
         member_phone=body.member_phone, external_id=body.external_id, occurred_at=body.occurred_at,
         outlet_id=parse_id(body.outlet_id, "outlet"), order_discount=body.order_discount,
         reward_ids=body.reward_ids, tenders=[TenderInput(**t.model_dump()) for t in body.tenders],
-        expected_total=body.expected_total,
+        expected_total=body.expected_total, voucher_codes=body.voucher_codes,
+        stamp_card_ids=body.stamp_card_ids,
     )
 
 
@@ -110,12 +120,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     # Members ---------------------------------------------------------------------------------------------
     @router.post("/members", status_code=201, summary="Register a member", tags=["members"],
-                 responses=error_responses("duplicate_member", "invalid_phone", "validation_failed"))
+                 responses=error_responses("duplicate_member", "invalid_phone", "validation_failed",
+                                           "referral_refused", "invalid_member_number"))
     def register(body: schemas.MemberIn, request: Request, caller: Caller = Depends(auth),
                  idempotency_key: str | None = Header(default=None)) -> JSONResponse:
         details = member_service.MemberDetails(
             name=body.name, phone=body.phone, email=body.email, birthday=body.birthday,
-            consents={k: v for k, v in body.consents.model_dump().items() if v is not None})
+            consents={k: v for k, v in body.consents.model_dump().items() if v is not None},
+            referred_by=body.referred_by)
 
         def action(connection, now):  # type: ignore[no-untyped-def]
             member_id = member_service.register_member(connection, caller, details, now)
@@ -180,7 +192,32 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
         return write(request, caller, idempotency_key, body, action, status_code=201)
 
+    @router.get("/members/{member_id}/tier", summary="The member's tier, next tier, what is missing, history",
+                tags=["members"], responses=error_responses("not_found"))
+    def get_tier(member_id: str, caller: Caller = Depends(auth)) -> dict[str, Any]:
+        with database.read() as connection:
+            return tier_service.tier_document(connection, caller.merchant_id, parse_id(member_id, "member"),
+                                              utc_now())
+
+    @router.put("/members/{member_id}/tier-floor", summary="Set (or clear) a manual tier: a floor",
+                tags=["members"], responses=error_responses("not_found", "validation_failed"))
+    def put_tier_floor(member_id: str, body: schemas.TierFloorIn, request: Request, caller: Caller = Depends(auth),
+                       idempotency_key: str | None = Header(default=None)) -> JSONResponse:
+        target = parse_id(member_id, "member")
+
+        def action(connection, now):  # type: ignore[no-untyped-def]
+            tier_service.set_tier_floor(connection, caller, target, body.tier_code, now)
+            return tier_service.tier_document(connection, caller.merchant_id, target, now)
+
+        return write(request, caller, idempotency_key, body, action)
+
     # Program and rewards ---------------------------------------------------------------------------------
+    @router.get("/program/versions", summary="Every version of the program's settings, newest first",
+                tags=["program"])
+    def program_versions(caller: Caller = Depends(auth)) -> dict[str, Any]:
+        with database.read() as connection:
+            return {"items": program_service.list_program_versions(connection, caller.merchant_id)}
+
     @router.get("/program", summary="The loyalty program's settings and rewards", tags=["program"])
     def get_program(caller: Caller = Depends(auth)) -> dict[str, Any]:
         with database.read() as connection:
@@ -204,26 +241,28 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                    idempotency_key: str | None = Header(default=None)) -> JSONResponse:
         def action(connection, now):  # type: ignore[no-untyped-def]
             reward = program_service.create_reward(connection, caller.merchant_id, body.model_dump(), now)
-            return _reward_document(reward)
+            return reward_catalogue.reward_document(reward, body.stock)
 
         return write(request, caller, idempotency_key, body, action, status_code=201)
 
-    @router.patch("/rewards/{reward_id}", summary="Withdraw or restore a reward", tags=["program"],
-                  responses=error_responses("not_found"))
+    @router.patch("/rewards/{reward_id}", summary="Change a reward's terms or stock, withdraw or restore it",
+                  tags=["program"], responses=error_responses("not_found", "validation_failed"))
     def patch_reward(reward_id: str, body: schemas.RewardPatch, request: Request, caller: Caller = Depends(auth),
                      idempotency_key: str | None = Header(default=None)) -> JSONResponse:
         target = parse_id(reward_id, "reward")
 
         def action(connection, now):  # type: ignore[no-untyped-def]
-            program_service.set_reward_active(connection, caller.merchant_id, target, body.active)
-            return {"id": str(target), "active": body.active}
+            return reward_catalogue.update_reward(connection, caller.merchant_id, target,
+                                                  body.model_dump(exclude_unset=True))
 
         return write(request, caller, idempotency_key, body, action)
 
     # Sales -------------------------------------------------------------------------------------------------
-    sale_errors = error_responses("validation_failed", "totals_mismatch", "tender_invalid", "insufficient_points",
+    sale_errors = error_responses("stamp_card_not_redeemable", "validation_failed", "totals_mismatch", "tender_invalid", "insufficient_points",
                                   "points_debt_open", "reward_not_applicable", "points_payment_not_allowed",
-                                  "not_found", "duplicate_sale", "idempotency_key_reused")
+                                  "not_found", "duplicate_sale", "idempotency_key_reused",
+                                  "reward_unavailable", "voucher_invalid", "voucher_not_applicable",
+                                  "rate_limited")
 
     @router.post("/sales/quote", summary="Price a sale without recording it (for the cashier screen)",
                  tags=["sales"], responses=sale_errors)
@@ -263,18 +302,21 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return write(request, caller, idempotency_key, body,
                      lambda connection, now: refund_sale(connection, caller, refund_request, now), status_code=201)
 
+    add_voucher_routes(router, database, auth, write)
+    add_loyalty_routes(router, database, auth, write)
     if settings.bench_endpoints:
         from setia.entrypoints.api.bench import add_bench_routes
 
         add_bench_routes(router, database, auth)
     app.include_router(router)
+    from setia.entrypoints.web import install_web
+
+    install_web(app, database, settings)
     return app
 
 
 def _reward_document(reward: Any) -> dict[str, Any]:
-    return {"id": reward.id, "name": reward.name, "kind": reward.kind, "points_cost": reward.points_cost,
-            "discount_amount": reward.discount_amount, "percent": reward.percent, "cap_amount": reward.cap_amount,
-            "product_sku": reward.product_sku, "active": reward.active}
+    return reward_catalogue.reward_document(reward)
 
 
 def _program_document(connection: Any, merchant_id: int) -> dict[str, Any]:

@@ -3,6 +3,7 @@ baseline the checkout is measured against."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timezone, datetime
 
 from fastapi import APIRouter, Depends
@@ -19,7 +20,7 @@ def add_bench_routes(router: APIRouter, database: Database, auth) -> None:  # ty
         now = datetime.now(timezone.utc)
         with database.write() as connection:
             connection.execute(idempotency_keys.insert(), {
-                "merchant_id": caller.merchant_id, "key": f"bench-{now.timestamp()}-{id(connection)}-{member_id}",
+                "merchant_id": caller.merchant_id, "key": f"bench-{uuid.uuid4().hex}",
                 "request_hash": "-", "status_code": 200, "response": {}, "created_at": now})
             connection.execute(update(members).where(members.c.id == member_id,
                                                      members.c.merchant_id == caller.merchant_id)

@@ -11,8 +11,10 @@ from setia.domain import errors
 
 STATUS_BY_ERROR: list[tuple[type[errors.SetiaError], int]] = [
     (errors.Unauthorized, 401),
+    (errors.Forbidden, 403),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
+    (errors.RateLimited, 429),
     (errors.ValidationFailed, 422),
     (errors.SetiaError, 422),  # business refusals: insufficient points, reward not applicable, ...
 ]

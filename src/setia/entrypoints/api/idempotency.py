@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from setia.adapters.db.engine import Database
@@ -14,12 +14,15 @@ from setia.adapters.db.tables import idempotency_keys
 from setia.domain.errors import IdempotencyKeyReused, ValidationFailed
 from setia.services.context import utc_now
 
+_STORED = (  # built once: building a Core statement costs more than executing it
+    select(idempotency_keys.c.request_hash, idempotency_keys.c.status_code, idempotency_keys.c.response)
+    .where(idempotency_keys.c.merchant_id == bindparam("merchant_id"), idempotency_keys.c.key == bindparam("key"))
+)
+_INSERT = idempotency_keys.insert()
+
 
 def _stored(connection: Connection, merchant_id: int, key: str, fingerprint: str) -> tuple[int, Any] | None:
-    row = connection.execute(
-        select(idempotency_keys.c.request_hash, idempotency_keys.c.status_code, idempotency_keys.c.response)
-        .where(idempotency_keys.c.merchant_id == merchant_id, idempotency_keys.c.key == key)
-    ).first()
+    row = connection.execute(_STORED, {"merchant_id": merchant_id, "key": key}).first()
     if row is None:
         return None
     if row.request_hash != fingerprint:
@@ -39,7 +42,7 @@ def run_idempotent(database: Database, merchant_id: int, key: str | None, finger
                     return stored
             payload = action(connection)
             if key is not None:
-                connection.execute(idempotency_keys.insert(), {
+                connection.execute(_INSERT, {
                     "merchant_id": merchant_id, "key": key, "request_hash": fingerprint,
                     "status_code": status_code, "response": payload, "created_at": utc_now()})
             return status_code, payload

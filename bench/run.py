@@ -1,0 +1,487 @@
+"""Setia benchmarks: measured and printed, never asserted. `make bench` runs them all.
+
+1. Checkout over HTTP on SQLite (a fresh file): the real server (`setia serve`), 16 concurrent clients
+   posting sales (member by number, 3 lines, spend rule, a redemption in 1 of 10 sales, an
+   Idempotency-Key and an external_id), against the bare one-row write `POST /api/v1/_bench/write/{id}`
+   on the same server in the same run.
+2. The same on PostgreSQL (database `setia_bench`, dropped and created afresh).
+3. History import: 100,000 sales for 10,000 members through `setia import sales` on a fresh SQLite file.
+4. `setia ledger verify` on every benchmark database afterwards.
+
+    python -m bench.run                 # everything; updates docs/benchmarks.md and bench/results.json
+    python -m bench.run --quick         # smoke check: short runs, prints only
+    python -m bench.run --only postgres # one part; the other parts' stored figures are kept
+
+Everything runs on loopback; every phase is bounded in time or size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+RESULTS = ROOT / "bench" / "results.json"
+DOC = ROOT / "docs" / "benchmarks.md"
+POSTGRES_URL = os.environ.get("SETIA_BENCH_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/setia_bench")
+START_MARK, END_MARK = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+
+# The program every benchmark merchant runs: 1 point per Rp10.000, a 100-point Rp20.000 reward.
+SPEND_RULE = {"step_amount": 10000, "points_per_step": 1, "minimum_spend": 0}
+REWARD = {"name": "Rp20.000 off", "kind": "fixed_discount", "points_cost": 100, "discount_amount": 20000}
+OPENING_POINTS = 1000
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+# Running the real commands ---------------------------------------------------------------------------------
+def setia_command() -> list[str]:
+    script = Path(sys.executable).with_name("setia")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from setia.entrypoints.cli import main; sys.exit(main())"]
+
+
+def setia(database_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SETIA_DATABASE_URL": database_url}
+    result = subprocess.run([*setia_command(), *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                            timeout=1800)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"setia {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+    return result
+
+
+def prepare_merchant(database_url: str) -> tuple[int, str]:
+    """`setia db upgrade`, `setia merchant create`, `setia api-key create`: (merchant id, API key)."""
+    setia(database_url, "db", "upgrade")
+    out = setia(database_url, "merchant", "create", "Kafe Bench").stdout
+    merchant_id = int(out.split()[1])  # "merchant 1 created"
+    key = setia(database_url, "api-key", "create", "--merchant", str(merchant_id), "--name", "bench").stdout.strip()
+    return merchant_id, key
+
+
+def verify(database_url: str) -> str:
+    result = setia(database_url, "ledger", "verify", check=False)
+    text = (result.stdout + result.stderr).strip()
+    return text if result.returncode == 0 else f"FAILED (exit {result.returncode}): {text[-2000:]}"
+
+
+def fresh_sqlite(name: str) -> str:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / name
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def fresh_postgres(url: str) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+    return url
+
+
+# Seeding ---------------------------------------------------------------------------------------------------
+def seed_members(database_url: str, merchant_id: int, count: int) -> list[dict[str, Any]]:
+    """Members with opening points, through the services (as `setia import` or the API would)."""
+    from sqlalchemy import select
+
+    from setia.adapters.db.engine import Database
+    from setia.adapters.db.tables import members
+    from setia.services.context import Caller, utc_now
+    from setia.services.members import MemberDetails, adjust_points, register_member
+
+    database = Database(database_url)
+    caller = Caller(merchant_id, "bench")
+    try:
+        for start in range(0, count, 500):
+            with database.write() as connection:
+                for index in range(start, min(count, start + 500)):
+                    now = utc_now()
+                    member_id = register_member(connection, caller, MemberDetails(
+                        name=f"Pelanggan {index}", phone=f"0812{20000000 + index}"), now)
+                    adjust_points(connection, caller, member_id, OPENING_POINTS, "bench opening balance", now)
+        with database.read() as connection:
+            rows = connection.execute(select(members.c.id, members.c.member_number)
+                                      .where(members.c.merchant_id == merchant_id)).all()
+    finally:
+        database.dispose()
+    return [{"id": str(row.id), "number": row.member_number} for row in rows]
+
+
+def count_rows(database_url: str, table: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+# The server --------------------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """`setia serve` in a subprocess on 127.0.0.1, with the bench endpoints switched on."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.port = free_port()
+        self.log = open(OUT / f"server-{self.port}.log", "w")
+        env = {**os.environ, "SETIA_DATABASE_URL": database_url, "SETIA_BENCH_ENDPOINTS": "true"}
+        self.process = subprocess.Popen(
+            [*setia_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.base}/api/v1/health", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"server did not start; see {self.log.name}")
+            time.sleep(0.1)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process (all its threads), from /proc."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return float("nan")
+
+    def call(self, method: str, path: str, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(f"{self.base}/api/v1{path}", method=method,
+                                         data=json.dumps(body).encode(),
+                                         headers={"Authorization": f"Bearer {key}",
+                                                  "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def load(server: Server, key: str, mode: str, targets: Path, args: argparse.Namespace, seed: int,
+         warmup: float) -> dict[str, Any]:
+    """Run the load generator in its own process; sample the server's CPU over the measured window."""
+    command = [sys.executable, "-m", "bench.load", "--port", str(server.port), "--key", key, "--mode", mode,
+               "--targets", str(targets), "--clients", str(args.clients), "--warmup", str(warmup),
+               "--duration", str(args.duration), "--seed", str(seed)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    cpu_start = cpu_end = float("nan")
+    result: dict[str, Any] | None = None
+    for line in process.stdout:
+        line = line.strip()
+        if line == "MEASURE_START":
+            cpu_start = server.cpu_seconds()
+        elif line == "MEASURE_END":
+            cpu_end = server.cpu_seconds()
+        elif line.startswith("{"):
+            result = json.loads(line)
+    if process.wait(timeout=args.duration + warmup + 120) != 0 or result is None:
+        raise RuntimeError(f"load generator failed ({mode})")
+    result["server_cpu_s"] = round(cpu_end - cpu_start, 3)
+    return result
+
+
+def combine(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Merge the rounds of one endpoint: throughput over all windows, percentiles over all requests."""
+    from bench.load import summarise
+
+    latencies = [value for one in rounds for value in one["latencies_ms"]]
+    window = sum(one["window_s"] for one in rounds)
+    merged = summarise(latencies, window)
+    server_cpu = sum(one["server_cpu_s"] for one in rounds)
+    merged.update({
+        "errors": sum(one["errors"] for one in rounds),
+        "ok_total": sum(one["ok_total"] for one in rounds),
+        "failures": [failure for one in rounds for failure in one["failures"]][:5],
+        "server_cpu_ms_per_request": round(server_cpu * 1000 / len(latencies), 2) if latencies else None,
+        "server_cpu_share": round(server_cpu / window, 2) if window else None,
+        "client_cpu_s": round(sum(one["client_cpu_s"] for one in rounds), 2),
+        "rounds_per_second": [one["per_second"] for one in rounds],
+    })
+    return merged
+
+
+def http_benchmark(name: str, database_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    say(f"\n== Checkout over HTTP on {name} ==")
+    started = time.monotonic()
+    merchant_id, key = prepare_merchant(database_url)
+    say(f"merchant {merchant_id}; seeding {args.members} members with {OPENING_POINTS} points each ...")
+    members = seed_members(database_url, merchant_id, args.members)
+    server = Server(database_url)
+    try:
+        server.call("PATCH", "/program", key, {"spend_rule": SPEND_RULE})
+        reward_id = server.call("POST", "/rewards", key, REWARD)["id"]
+        targets = OUT / f"targets-{name}.json"
+        targets.write_text(json.dumps({"members": members, "reward_id": reward_id}))
+        say(f"server on port {server.port}; {args.clients} clients, {args.rounds} round(s) of "
+            f"{args.warmup:g} s warm-up + {args.duration:g} s per endpoint")
+        runs: dict[str, list[dict[str, Any]]] = {"checkout": [], "bare": []}
+        for round_number in range(args.rounds):
+            order = ("checkout", "bare") if round_number % 2 == 0 else ("bare", "checkout")
+            for mode in order:
+                warmup = args.warmup if round_number == 0 else min(args.warmup, 1.0)  # later rounds: pools are warm
+                one = load(server, key, mode, targets, args, seed=round_number * 2 + (mode == "bare") + 1,
+                           warmup=warmup)
+                runs[mode].append(one)
+                say(f"  round {round_number + 1} {mode:8s} {one['per_second']:8.1f}/s  p50 {one['p50_ms']:7.2f} ms"
+                    f"  p99 {one['p99_ms']:7.2f} ms  errors {one['errors']}  server CPU {one['server_cpu_s']:.2f} s")
+    finally:
+        server.stop()
+    checkout, bare = combine(runs["checkout"]), combine(runs["bare"])
+    sales_in_db = count_rows(database_url, "sales")
+    verdict = verify(database_url)
+    ratio = round(checkout["per_second"] / bare["per_second"], 3) if bare["per_second"] else None
+    cpu_ratio = (round(bare["server_cpu_ms_per_request"] / checkout["server_cpu_ms_per_request"], 3)
+                 if bare["server_cpu_ms_per_request"] and checkout["server_cpu_ms_per_request"] else None)
+    section = {
+        "database": name, "url": database_url.split("@")[-1] if "@" in database_url else database_url,
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "clients": args.clients, "warmup_s": args.warmup, "duration_s": args.duration, "rounds": args.rounds,
+        "members": len(members), "checkout": checkout, "bare": bare, "ratio": ratio, "cpu_ratio": cpu_ratio,
+        "sales_in_db": sales_in_db, "sales_acknowledged": checkout["ok_total"], "verify": verdict,
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    say(f"  checkout {checkout['per_second']:.1f} sales/s p50 {checkout['p50_ms']} ms p99 {checkout['p99_ms']} ms;"
+        f" bare {bare['per_second']:.1f}/s p50 {bare['p50_ms']} ms p99 {bare['p99_ms']} ms; ratio {ratio}"
+        f" (server CPU per request: bare/checkout {cpu_ratio})")
+    say(f"  sales in database {sales_in_db} (acknowledged 201: {checkout['ok_total']}); {verdict}")
+    return section
+
+
+# Import ------------------------------------------------------------------------------------------------------
+def import_ready() -> bool:
+    return (ROOT / "src" / "setia" / "services" / "imports.py").exists() and (ROOT / "bench" / "gen_import.py").exists()
+
+
+def import_benchmark(args: argparse.Namespace) -> dict[str, Any]:
+    say(f"\n== History import: {args.import_sales:,} sales for {args.import_members:,} members ==")
+    waited = 0.0
+    while not import_ready() and waited < args.import_wait:
+        say(f"  waiting for src/setia/services/imports.py and bench/gen_import.py ({waited:.0f} s so far)")
+        time.sleep(60)
+        waited += 60
+    if not import_ready():
+        say("  not available: src/setia/services/imports.py or bench/gen_import.py is missing")
+        return {"status": "missing", "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    from bench.gen_import import write_sales_csv
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    csv_path = OUT / f"import-{args.import_sales}.csv"
+    started = time.monotonic()
+    write_sales_csv(csv_path, sales=args.import_sales, members=args.import_members, seed=1)
+    generated_s = time.monotonic() - started
+    database_url = fresh_sqlite("import.db")
+    merchant_id, _ = prepare_merchant(database_url)
+    command = ["import", "sales", str(csv_path), "--merchant", str(merchant_id)]
+    say(f"  CSV written in {generated_s:.1f} s ({csv_path.stat().st_size / 1e6:.1f} MB); "
+        f"running setia {' '.join(command)}")
+    started = time.monotonic()
+    result = setia(database_url, *command, check=False)
+    seconds = time.monotonic() - started
+    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    errors = [line for line in result.stderr.splitlines() if line.startswith(("line ", "error", "Traceback"))]
+    sales_in_db = count_rows(database_url, "sales")
+    verdict = verify(database_url)
+    section = {
+        "status": "ok" if result.returncode == 0 else f"exit {result.returncode}",
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "sales": args.import_sales, "members": args.import_members, "seconds": round(seconds, 2),
+        "sales_per_second": round(sales_in_db / seconds, 0) if seconds else None,
+        "sales_in_db": sales_in_db, "output": summary, "stderr_head": errors[:5], "verify": verdict,
+        "csv_mb": round(csv_path.stat().st_size / 1e6, 1),
+    }
+    say(f"  {seconds:.2f} s, {section['sales_per_second']:.0f} sales/s; {summary}; sales in database "
+        f"{sales_in_db}; {verdict}")
+    if result.returncode != 0:
+        say(f"  import exited {result.returncode}: {result.stderr[-1500:]}")
+    csv_path.unlink(missing_ok=True)
+    return section
+
+
+# Report ------------------------------------------------------------------------------------------------------
+def machine() -> dict[str, Any]:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    try:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(POSTGRES_URL.rsplit("/", 1)[0] + "/postgres")
+        with engine.connect() as connection:
+            postgres = connection.execute(text("SHOW server_version")).scalar_one()
+        engine.dispose()
+    except Exception:  # noqa: BLE001 - informational only
+        postgres = "unreachable"
+    return {
+        "cpus": os.cpu_count(), "cpu_model": model, "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "postgresql": postgres,
+        "os": f"{platform.system()} {platform.release()}",
+    }
+
+
+def _ms(value: Any) -> str:
+    return f"{value:.1f}" if isinstance(value, (int, float)) else "–"
+
+
+def render(results: dict[str, Any]) -> str:
+    lines = [START_MARK, ""]
+    info = results.get("machine", {})
+    if info:
+        lines += [f"Measured {results.get('measured_at', '?')} on {info['cpus']} CPU cores ({info['cpu_model']}), "
+                  f"{info['os']}, Python {info['python']}, SQLite {info['sqlite']}, PostgreSQL {info['postgresql']}; "
+                  f"load average at start {', '.join(map(str, info['load_average_at_start']))}. The machine was "
+                  f"shared with other work: compare figures within one run (the ratio), not across machines.", ""]
+    http = [results[name] for name in ("sqlite", "postgres") if name in results]
+    if http:
+        lines += ["| database | endpoint | requests | per second | p50 ms | p90 ms | p99 ms | server CPU ms/request "
+                  "| errors |", "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+        for section in http:
+            for endpoint, label in (("checkout", "checkout `POST /api/v1/sales`"),
+                                    ("bare", "bare write `POST /api/v1/_bench/write/{id}`")):
+                figures = section[endpoint]
+                lines.append(f"| {section['database']} | {label} | {figures['requests']:,} | {figures['per_second']:.1f} "
+                             f"| {_ms(figures['p50_ms'])} | {_ms(figures['p90_ms'])} | {_ms(figures['p99_ms'])} "
+                             f"| {_ms(figures['server_cpu_ms_per_request'])} | {figures['errors']} |")
+        lines += ["", "| database | checkout / bare (sales/s) | target ≥ 0.5 | CPU per request bare / checkout "
+                      "| checkout p99 | target < 50 ms | clients | measured | sales recorded / acknowledged "
+                      "| `setia ledger verify` |",
+                  "|---|--:|:-:|--:|--:|:-:|--:|---|---|---|"]
+        for section in http:
+            ratio, p99 = section["ratio"], section["checkout"]["p99_ms"]
+            cpu_ratio = section.get("cpu_ratio")
+            lines.append(
+                f"| {section['database']} | {ratio:.2f} | {'met' if ratio >= 0.5 else 'not met'} "
+                f"| {cpu_ratio if cpu_ratio is not None else '–'} | {p99:.1f} ms "
+                f"| {'met' if p99 < 50 else 'not met'} | {section['clients']} "
+                f"| {section['rounds']} rounds × {section['duration_s']:g} s per endpoint, alternating "
+                f"| {section['sales_in_db']:,} / {section['sales_acknowledged']:,} | {section['verify']} |")
+        lines.append("")
+    imported = results.get("import")
+    if imported:
+        if imported.get("status") == "missing":
+            lines += ["**History import: not measured** — `src/setia/services/imports.py` or `bench/gen_import.py` "
+                      "was missing when the benchmark ran. Run `make bench BENCH_ARGS='--only import'` once they exist.",
+                      ""]
+        else:
+            lines += ["| history import | sales | members | seconds | sales/s | target < 15 s | `setia ledger verify` |",
+                      "|---|--:|--:|--:|--:|:-:|---|",
+                      f"| `setia import sales` ({imported['csv_mb']} MB CSV, fresh SQLite) | {imported['sales_in_db']:,} "
+                      f"| {imported['members']:,} | {imported['seconds']:.1f} | {imported['sales_per_second']:,.0f} "
+                      f"| {'met' if imported['seconds'] < 15 and imported['status'] == 'ok' else 'not met'} "
+                      f"| {imported['verify']} |", "",
+                      f"Import output: `{imported['output']}`" + (f" (status {imported['status']})"
+                                                                  if imported['status'] != 'ok' else ""), ""]
+    lines.append(END_MARK)
+    return "\n".join(lines)
+
+
+def write_doc(results: dict[str, Any]) -> None:
+    block = render(results)
+    if DOC.exists() and START_MARK in DOC.read_text():
+        text = DOC.read_text()
+        head, rest = text.split(START_MARK, 1)
+        tail = rest.split(END_MARK, 1)[1] if END_MARK in rest else ""
+        DOC.write_text(head + block + tail)
+    else:
+        DOC.parent.mkdir(parents=True, exist_ok=True)
+        DOC.write_text("# Benchmarks\n\nRun with `make bench` (or `make bench BENCH_ARGS=--quick`).\n\n" + block + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="short runs for a smoke check; prints, writes nothing")
+    parser.add_argument("--only", choices=["sqlite", "postgres", "import"], action="append",
+                        help="run only this part (repeatable)")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--warmup", type=float, help="seconds of warm-up before each measured window (2; 1 after "
+                                                     "the first round of each endpoint)")
+    parser.add_argument("--duration", type=float, help="measured seconds per endpoint per round (5)")
+    parser.add_argument("--rounds", type=int, help="rounds of checkout + bare, alternating order (4)")
+    parser.add_argument("--members", type=int, help="members seeded for the HTTP benchmarks (2000)")
+    parser.add_argument("--import-sales", type=int, help="sales in the import benchmark (100000)")
+    parser.add_argument("--import-members", type=int, help="members in the import benchmark (10000)")
+    parser.add_argument("--import-wait", type=float, help="seconds to wait for the import code to exist (0)")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL, help="database to drop, create and use")
+    parser.add_argument("--write", action=argparse.BooleanOptionalAction, default=None,
+                        help="update docs/benchmarks.md and bench/results.json (default: yes unless --quick)")
+    args = parser.parse_args(argv)
+    defaults = dict(warmup=0.5, duration=2.0, rounds=1, members=200, import_sales=5000, import_members=500,
+                    import_wait=0.0) if args.quick else dict(warmup=2.0, duration=5.0, rounds=4, members=2000,
+                                                             import_sales=100_000, import_members=10_000,
+                                                             import_wait=0.0)
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    write = (not args.quick) if args.write is None else args.write
+    parts = args.only or ["sqlite", "postgres", "import"]
+
+    results: dict[str, Any] = json.loads(RESULTS.read_text()) if write and RESULTS.exists() else {}
+    results["machine"] = machine()
+    results["measured_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    say(f"Setia benchmarks ({'quick' if args.quick else 'full'}): {', '.join(parts)}; "
+        f"{results['machine']['cpus']} cores, load average {results['machine']['load_average_at_start']}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    if "sqlite" in parts:
+        results["sqlite"] = http_benchmark("sqlite", fresh_sqlite("http.db"), args)
+    if "postgres" in parts:
+        results["postgres"] = http_benchmark("postgres", fresh_postgres(args.postgres_url), args)
+    if "import" in parts:
+        results["import"] = import_benchmark(args)
+
+    stored = {name: ({key: value for key, value in section.items() if key != "latencies_ms"}
+                     if isinstance(section, dict) else section) for name, section in results.items()}
+    say("\n" + render(stored))
+    if write:
+        RESULTS.write_text(json.dumps(stored, indent=2) + "\n")
+        write_doc(stored)
+        say(f"\nwrote {DOC.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

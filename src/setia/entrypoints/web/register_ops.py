@@ -1,0 +1,164 @@
+"""The register's changes to the cart, one small function per op: scan, add, remove, find or register a
+member, toggle a reward, pay with points, start over. Each returns the field to focus next and extra state
+for the screen; a refusal is raised (a SetiaError) and shown next to its field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from setia.adapters.db.engine import Database
+from setia.domain.errors import SetiaError, ValidationFailed
+from setia.domain.staff import REGISTER_MEMBER
+from setia.entrypoints.web.deps import Posted
+from setia.queries.catalogue import find_by_code, search_products
+from setia.queries.register import find_member_for_till
+from setia.services.context import Caller, utc_now
+from setia.services.members import MemberDetails, register_member
+from setia.services.register import Cart, CartLine, points_payment_limit, quote_cart
+
+Outcome = tuple[str, dict[str, Any]]
+
+
+@dataclass
+class OpContext:
+    database: Database
+    post: Posted
+    cart: Cart
+    argument: str  # what follows the colon: "add:12" → "12"
+
+    @property
+    def staff(self):  # type: ignore[no-untyped-def]
+        return self.post.session.staff
+
+
+def add_product(cart: Cart, product_id: int) -> None:
+    """One more of a product: the same line if it has no price change or discount, else a new line."""
+    for line in cart.lines:
+        if line.product_id == product_id and line.unit_price is None and not line.line_discount:
+            line.quantity += 1
+            return
+    cart.lines.append(CartLine(product_id=product_id))
+
+
+def _scan(context: OpContext) -> Outcome:
+    code = context.post.text("code")
+    with context.database.read() as connection:
+        product = find_by_code(connection, context.staff.merchant_id, code)
+        matches = [] if product else search_products(connection, context.staff.merchant_id, code)
+    if product is None and len(matches) == 1:
+        product = matches[0]
+    if product is None and matches:
+        return "q", {"results": matches, "q": code}
+    if product is None:
+        raise ValidationFailed("No product with this barcode, SKU or name.", field="q")
+    add_product(context.cart, product["id"])
+    return "q", {}
+
+
+def _add(context: OpContext) -> Outcome:
+    if context.argument.isdigit():
+        add_product(context.cart, int(context.argument))
+    return "q", {}
+
+
+def _remove(context: OpContext) -> Outcome:
+    if context.argument.isdigit() and int(context.argument) < len(context.cart.lines):
+        del context.cart.lines[int(context.argument)]
+    return "q", {}
+
+
+def _find_member(context: OpContext) -> Outcome:
+    text = context.post.text("member_q")
+    with context.database.read() as connection:
+        found = find_member_for_till(connection, context.staff.merchant_id, text, utc_now())
+    if len(found) == 1:
+        context.cart.member_id = int(found[0]["id"])
+        return "q", {}
+    if found:
+        return "member_q", {"candidates": found}
+    typed_a_number = text.replace("+", "").replace("-", "").replace(" ", "").isdigit()
+    return "new_name", {"show_new_member": True, "new_phone": text if typed_a_number else "",
+                        "member_notice": "No member found. Register them?"}
+
+
+def _choose_member(context: OpContext) -> Outcome:
+    if context.argument.isdigit():
+        context.cart.member_id = int(context.argument)
+    return "q", {}
+
+
+def _clear_member(context: OpContext) -> Outcome:
+    context.cart.member_id, context.cart.reward_ids, context.cart.points = None, [], 0
+    return "q", {}
+
+
+def _new_member(context: OpContext) -> Outcome:
+    return "new_name", {"show_new_member": True}
+
+
+def _register_member(context: OpContext) -> Outcome:
+    context.staff.require(REGISTER_MEMBER)
+    details = MemberDetails(name=context.post.text("new_name"), phone=context.post.text("new_phone"),
+                            consents={"whatsapp": bool(context.post.form.get("new_consent"))})
+    with context.database.write() as connection:
+        context.cart.member_id = register_member(connection, Caller(context.staff.merchant_id, context.staff.actor),
+                                                 details, utc_now())
+    return "q", {}
+
+
+def _check_or_undo(context: OpContext, undo: Callable[[], None]) -> None:
+    """Price the cart with the change; if it is refused, take the change back and raise the refusal."""
+    try:
+        with context.database.read() as connection:
+            quote_cart(connection, context.staff, context.cart, utc_now())
+    except SetiaError:
+        undo()
+        raise
+
+
+def _toggle_reward(context: OpContext) -> Outcome:
+    reward_id, cart = context.argument, context.cart
+    if reward_id in cart.reward_ids:
+        cart.reward_ids.remove(reward_id)
+    elif reward_id.isdigit():
+        cart.reward_ids.append(reward_id)
+        _check_or_undo(context, lambda: cart.reward_ids.remove(reward_id))
+    return "q", {}
+
+
+def _pay_with_points(context: OpContext) -> Outcome:
+    _check_or_undo(context, lambda: setattr(context.cart, "points", 0))
+    return "cash", {}
+
+
+def _most_points(context: OpContext) -> Outcome:
+    with context.database.read() as connection:
+        context.cart.points = points_payment_limit(connection, context.staff, context.cart, utc_now())
+    return "cash", {}
+
+
+def _new_sale(context: OpContext) -> Outcome:
+    cart = context.cart
+    cart.lines, cart.member_id, cart.reward_ids, cart.points = [], None, [], 0
+    cart.tenders, cart.references, cart.order_discount, cart.external_id = {}, {}, 0, ""
+    return "q", {}
+
+
+def _update(context: OpContext) -> Outcome:
+    return "q", {}  # quantities, prices and tenders are already in the posted form
+
+
+OPS: dict[str, Callable[[OpContext], Outcome]] = {
+    "scan": _scan, "add": _add, "remove": _remove, "find_member": _find_member, "member": _choose_member,
+    "clear_member": _clear_member, "new_member": _new_member, "register_member": _register_member,
+    "reward": _toggle_reward, "points": _pay_with_points, "points_max": _most_points, "new_sale": _new_sale, "update": _update,
+}
+
+
+def apply_op(database: Database, post: Posted, cart: Cart, op: str) -> Outcome:
+    """Change the cart as `op` ("name" or "name:argument") says."""
+    name, _, argument = op.partition(":")
+    handler = OPS.get(name, _update)
+    return handler(OpContext(database=database, post=post, cart=cart, argument=argument))
