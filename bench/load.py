@@ -8,6 +8,9 @@ Protocol with the parent: prints `MEASURE_START` when the warm-up ends and `MEAS
 measured window ends (the parent samples the server's CPU time at those moments), then one JSON line.
 
     python -m bench.load --port 8000 --key KEY --mode checkout --targets targets.json
+
+Modes: `checkout` and `rich` post the same sales (`rich` is run against the rich program's merchant and
+its targets name an outlet, sent as `outlet_id`); `bare` posts the one-row bench write.
 """
 
 from __future__ import annotations
@@ -129,6 +132,7 @@ class Workload:
         self.auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         self.members = targets["members"]
         self.reward_id = targets["reward_id"]
+        self.outlet_id = targets.get("outlet_id")  # the rich program's sales name their outlet
         self.random = random.Random(seed)
         self.issued = 0
 
@@ -146,6 +150,8 @@ class Workload:
             "reward_ids": [self.reward_id] if self.issued % 10 == 0 else [],  # a redemption in 1 of 10 sales
             "tenders": [{"kind": "cash", "amount": 100000}],
         }
+        if self.outlet_id is not None:
+            body["outlet_id"] = str(self.outlet_id)
         headers = {**self.auth, "Idempotency-Key": uuid.uuid4().hex}
         path = "/api/v1/sales"
         return path, headers, json.dumps(body, separators=(",", ":")).encode()
@@ -155,7 +161,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with open(args.targets) as handle:
         targets = json.load(handle)
     workload = Workload(args.mode, args.key, targets, args.seed)
-    expected = 201 if args.mode == "checkout" else 200
+    expected = 200 if args.mode == "bare" else 201
     started = time.perf_counter()
     measure_from = started + args.warmup
     measure_to = measure_from + args.duration
@@ -219,8 +225,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--key", required=True)
-    parser.add_argument("--mode", choices=["checkout", "bare"], required=True)
-    parser.add_argument("--targets", required=True, help="JSON: {members: [{id, number}], reward_id}")
+    parser.add_argument("--mode", choices=["checkout", "rich", "bare"], required=True)
+    parser.add_argument("--targets", required=True, help="JSON: {members: [{id, number}], reward_id, "
+                                                          "outlet_id (optional)}")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--duration", type=float, default=10.0)

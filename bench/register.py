@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import statistics
 import tempfile
 import time
@@ -98,6 +99,7 @@ def run(requests: int, product_count: int, member_count: int) -> None:
     for name, samples in timings.items():
         print(f"{name:<14} {_percentiles(samples[len(samples) // 10:])}")  # the first tenth warms up
     database.dispose()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:

@@ -3,7 +3,8 @@
 1. Checkout over HTTP on SQLite (a fresh file): the real server (`setia serve`), 16 concurrent clients
    posting sales (member by number, 3 lines, spend rule, a redemption in 1 of 10 sales, an
    Idempotency-Key and an external_id), against the bare one-row write `POST /api/v1/_bench/write/{id}`
-   on the same server in the same run.
+   on the same server in the same run; and, on the same server and database, the same checkout for a
+   second merchant whose program is rich (20 active earn rules, 3 tiers, a stamp card).
 2. The same on PostgreSQL (database `setia_bench`, dropped and created afresh).
 3. History import: 100,000 sales for 10,000 members through `setia import sales` on a fresh SQLite file.
 4. `setia ledger verify` on every benchmark database afterwards.
@@ -45,6 +46,64 @@ SPEND_RULE = {"step_amount": 10000, "points_per_step": 1, "minimum_spend": 0}
 REWARD = {"name": "Rp20.000 off", "kind": "fixed_discount", "points_cost": 100, "discount_amount": 20000}
 OPENING_POINTS = 1000
 
+# The rich program (a second merchant on the same database): 20 active earn rules that apply to the load's
+# lines (KOPI-SUSU/coffee, CROIS/pastry, AIR/drinks), 3 tiers by spend, a stamp card per coffee.
+TIERS = {"basis": "spend", "window": "rolling_months", "window_months": 12, "review_months": 12, "levels": [
+    {"code": "silver", "name": "Silver", "threshold": 1000000, "discount_percent": 5, "earn_multiplier": "1.25"},
+    {"code": "gold", "name": "Gold", "threshold": 5000000, "discount_percent": 10, "earn_multiplier": "1.5"},
+    {"code": "platinum", "name": "Platinum", "threshold": 15000000, "discount_percent": 15,
+     "earn_multiplier": "2"}]}
+STAMP_CARD = {"id": "kopi", "name": "Kartu Kopi", "per": "item", "categories": ["coffee"], "card_size": 9,
+              "reward": {"kind": "free_product", "product_sku": "KOPI-SUSU"}, "expiry_days": 90}
+DAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+TIER_FLOORS = ("silver", "gold", "platinum")  # members 0, 1, 2 of every 6 get these floors; the rest none
+
+
+def rich_earn_rules(outlet_id: str) -> list[dict[str, Any]]:
+    """20 active rules: 10 multipliers (3 by category, 7 by day of week, so one applies every day), 5 points per
+    product (one per SKU, one per category, one per category at the outlet), 5 extra spend rules (by outlet, by
+    minimum spend, opening hours); 5 of them capped per member per day or month."""
+    outlet = [outlet_id]
+    rules: list[dict[str, Any]] = [
+        {"id": "kopi-x2", "name": "Coffee double points", "kind": "multiplier", "multiplier": "2",
+         "conditions": {"categories": ["coffee"]}, "cap": {"per": "day", "points": 50}, "priority": 10},
+        {"id": "pastry-x1.5", "name": "Pastry ×1.5", "kind": "multiplier", "multiplier": "1.5",
+         "conditions": {"categories": ["pastry"]}},
+        {"id": "drinks-x1.25", "name": "Drinks ×1.25", "kind": "multiplier", "multiplier": "1.25",
+         "conditions": {"categories": ["drinks"], "minimum_spend": 20000}},
+    ]
+    rules += [{"id": f"hari-{day}", "name": f"{DAY_NAMES[day - 1]}: ×{multiplier}", "kind": "multiplier",
+               "multiplier": multiplier, "conditions": {"days_of_week": [day]}}
+              for day, multiplier in zip(range(1, 8), ("1.5", "2", "1.5", "1.25", "1.5", "2", "2"))]
+    rules += [
+        {"id": "sku-kopi-susu", "name": "5 points per Es Kopi Susu", "kind": "product_points", "points_per_unit": 5,
+         "conditions": {"skus": ["KOPI-SUSU"]}},
+        {"id": "sku-crois", "name": "3 points per croissant", "kind": "product_points", "points_per_unit": 3,
+         "conditions": {"skus": ["CROIS"]}},
+        {"id": "sku-air", "name": "1 point per water", "kind": "product_points", "points_per_unit": 1,
+         "conditions": {"skus": ["AIR"]}},
+        {"id": "kopi-bulanan", "name": "2 points per coffee, up to 200 a month", "kind": "product_points",
+         "points_per_unit": 2, "conditions": {"categories": ["coffee"]}, "cap": {"per": "month", "points": 200}},
+        {"id": "pastry-outlet", "name": "2 points per pastry at this outlet", "kind": "product_points",
+         "points_per_unit": 2, "conditions": {"categories": ["pastry"], "outlet_ids": outlet}},
+        {"id": "outlet-spend", "name": "Outlet: 1 extra point per Rp20.000", "kind": "spend", "step_amount": 20000,
+         "points_per_step": 1, "conditions": {"outlet_ids": outlet}},
+        {"id": "belanja-50rb", "name": "From Rp50.000: 1 point per Rp25.000, 10 a day", "kind": "spend",
+         "step_amount": 25000, "points_per_step": 1, "conditions": {"minimum_spend": 50000},
+         "cap": {"per": "day", "points": 10}},
+        {"id": "belanja-80rb", "name": "From Rp80.000: 1 point per Rp10.000, 100 a month", "kind": "spend",
+         "step_amount": 10000, "points_per_step": 1, "conditions": {"minimum_spend": 80000},
+         "cap": {"per": "month", "points": 100}},
+        {"id": "outlet-40rb", "name": "Outlet, from Rp40.000: 2 points per Rp20.000, 30 a day", "kind": "spend",
+         "step_amount": 20000, "points_per_step": 2, "conditions": {"outlet_ids": outlet, "minimum_spend": 40000},
+         "cap": {"per": "day", "points": 30}},
+        {"id": "jam-buka", "name": "Opening hours 06:00-23:00: 1 point per Rp30.000", "kind": "spend",
+         "step_amount": 30000, "points_per_step": 1,
+         "conditions": {"days_of_week": [1, 2, 3, 4, 5, 6, 7], "time_from": "06:00", "time_to": "23:00"}},
+    ]
+    assert len(rules) == 20 and len({rule["id"] for rule in rules}) == 20
+    return rules
+
 
 def say(message: str) -> None:
     print(message, flush=True)
@@ -67,10 +126,10 @@ def setia(database_url: str, *args: str, check: bool = True) -> subprocess.Compl
     return result
 
 
-def prepare_merchant(database_url: str) -> tuple[int, str]:
+def prepare_merchant(database_url: str, name: str = "Kafe Bench") -> tuple[int, str]:
     """`setia db upgrade`, `setia merchant create`, `setia api-key create`: (merchant id, API key)."""
     setia(database_url, "db", "upgrade")
-    out = setia(database_url, "merchant", "create", "Kafe Bench").stdout
+    out = setia(database_url, "merchant", "create", name).stdout
     merchant_id = int(out.split()[1])  # "merchant 1 created"
     key = setia(database_url, "api-key", "create", "--merchant", str(merchant_id), "--name", "bench").stdout.strip()
     return merchant_id, key
@@ -247,50 +306,126 @@ def combine(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+def first_outlet(database_url: str, merchant_id: int) -> str:
+    from setia.adapters.db.engine import Database
+    from setia.services.merchants import list_outlets
+
+    database = Database(database_url)
+    try:
+        with database.read() as connection:
+            return list_outlets(connection, merchant_id)[0]["id"]
+    finally:
+        database.dispose()
+
+
+def set_tier_floors(server: Server, key: str, members: list[dict[str, Any]]) -> dict[str, int]:
+    """`PUT /api/v1/members/{id}/tier-floor` for members 0, 1, 2 of every 6 (silver, gold, platinum)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    floors = [(member["id"], TIER_FLOORS[index % 6]) for index, member in enumerate(members) if index % 6 < 3]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda pair: server.call("PUT", f"/members/{pair[0]}/tier-floor", key,
+                                               {"tier_code": pair[1]}), floors))
+    return {code: sum(1 for _, floor in floors if floor == code) for code in TIER_FLOORS}
+
+
+def setup_rich(server: Server, database_url: str, merchant_id: int, key: str,
+               members: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rich program through the API; tier floors; a quote showing which rules a sale earns by."""
+    from bench.load import LINES
+
+    outlet_id = first_outlet(database_url, merchant_id)
+    rules = rich_earn_rules(outlet_id)
+    server.call("PATCH", "/program", key, {"spend_rule": SPEND_RULE, "earn_rules": rules, "tiers": TIERS,
+                                          "stamp_cards": [STAMP_CARD]})
+    reward_id = server.call("POST", "/rewards", key, REWARD)["id"]
+    floors = set_tier_floors(server, key, members)
+    platinum = members[2]  # index 2 of 6: platinum floor
+    quote = server.call("POST", "/sales/quote", key, {
+        "member_number": platinum["number"], "outlet_id": outlet_id, "tenders": [{"kind": "cash", "amount": 100000}],
+        "lines": [{**line, "quantity": 1} for line in LINES]})
+    points = quote.get("points") or {}
+    applied = [item.get("rule_id") or item.get("rule") for item in points.get("rules", []) if item.get("points")]
+    return {"outlet_id": outlet_id, "reward_id": reward_id, "earn_rules": len(rules),
+            "capped_rules": sum(1 for rule in rules if rule.get("cap")), "tiers": len(TIERS["levels"]),
+            "stamp_cards": 1, "tier_floors": floors,
+            "sample_quote": {"member_tier": "platinum", "rules_earning": applied, "points": points.get("earned"),
+                             "totals": quote.get("totals"), "stamps": quote.get("stamps")}}
+
+
+# The order of the three endpoints in each round: over 4 rounds each endpoint leads or trails in turn, and the
+# two checkouts alternate which of them runs first (2 rounds each).
+ORDERS = (("checkout", "rich", "bare"), ("bare", "rich", "checkout"), ("rich", "bare", "checkout"),
+          ("checkout", "bare", "rich"), ("bare", "checkout", "rich"), ("rich", "checkout", "bare"))
+MODES = ("checkout", "rich", "bare")
+
+
 def http_benchmark(name: str, database_url: str, args: argparse.Namespace) -> dict[str, Any]:
     say(f"\n== Checkout over HTTP on {name} ==")
     started = time.monotonic()
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     merchant_id, key = prepare_merchant(database_url)
     say(f"merchant {merchant_id}; seeding {args.members} members with {OPENING_POINTS} points each ...")
     members = seed_members(database_url, merchant_id, args.members)
+    rich_merchant_id, rich_key = prepare_merchant(database_url, "Kafe Bench Lengkap")
+    say(f"rich merchant {rich_merchant_id}; seeding {args.members} members with {OPENING_POINTS} points each ...")
+    rich_members = seed_members(database_url, rich_merchant_id, args.members)
     server = Server(database_url)
     try:
         server.call("PATCH", "/program", key, {"spend_rule": SPEND_RULE})
         reward_id = server.call("POST", "/rewards", key, REWARD)["id"]
-        targets = OUT / f"targets-{name}.json"
-        targets.write_text(json.dumps({"members": members, "reward_id": reward_id}))
+        rich = setup_rich(server, database_url, rich_merchant_id, rich_key, rich_members)
+        say(f"rich program: {rich['earn_rules']} earn rules ({rich['capped_rules']} capped), {rich['tiers']} tiers, "
+            f"{rich['stamp_cards']} stamp card; tier floors {rich['tier_floors']}; a platinum member's quote earns "
+            f"by {len(rich['sample_quote']['rules_earning'])} rules: {rich['sample_quote']['rules_earning']}")
+        targets = {"checkout": OUT / f"targets-{name}.json", "bare": OUT / f"targets-{name}.json",
+                   "rich": OUT / f"targets-{name}-rich.json"}
+        targets["checkout"].write_text(json.dumps({"members": members, "reward_id": reward_id}))
+        targets["rich"].write_text(json.dumps({"members": rich_members, "reward_id": rich["reward_id"],
+                                               "outlet_id": rich["outlet_id"]}))
+        keys = {"checkout": key, "bare": key, "rich": rich_key}
         say(f"server on port {server.port}; {args.clients} clients, {args.rounds} round(s) of "
             f"{args.warmup:g} s warm-up + {args.duration:g} s per endpoint")
-        runs: dict[str, list[dict[str, Any]]] = {"checkout": [], "bare": []}
+        runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
         for round_number in range(args.rounds):
-            order = ("checkout", "bare") if round_number % 2 == 0 else ("bare", "checkout")
-            for mode in order:
+            for position, mode in enumerate(ORDERS[round_number % len(ORDERS)]):
                 warmup = args.warmup if round_number == 0 else min(args.warmup, 1.0)  # later rounds: pools are warm
-                one = load(server, key, mode, targets, args, seed=round_number * 2 + (mode == "bare") + 1,
+                one = load(server, keys[mode], mode, targets[mode], args, seed=round_number * 3 + MODES.index(mode) + 1,
                            warmup=warmup)
                 runs[mode].append(one)
                 say(f"  round {round_number + 1} {mode:8s} {one['per_second']:8.1f}/s  p50 {one['p50_ms']:7.2f} ms"
                     f"  p99 {one['p99_ms']:7.2f} ms  errors {one['errors']}  server CPU {one['server_cpu_s']:.2f} s")
     finally:
         server.stop()
-    checkout, bare = combine(runs["checkout"]), combine(runs["bare"])
+    checkout, bare, rich_checkout = combine(runs["checkout"]), combine(runs["bare"]), combine(runs["rich"])
     sales_in_db = count_rows(database_url, "sales")
     verdict = verify(database_url)
-    ratio = round(checkout["per_second"] / bare["per_second"], 3) if bare["per_second"] else None
-    cpu_ratio = (round(bare["server_cpu_ms_per_request"] / checkout["server_cpu_ms_per_request"], 3)
-                 if bare["server_cpu_ms_per_request"] and checkout["server_cpu_ms_per_request"] else None)
+
+    def ratio_of(numerator: Any, denominator: Any) -> float | None:
+        return round(numerator / denominator, 3) if numerator and denominator else None
+
+    ratio = ratio_of(checkout["per_second"], bare["per_second"])
+    cpu_ratio = ratio_of(bare["server_cpu_ms_per_request"], checkout["server_cpu_ms_per_request"])
+    rich_ratio = ratio_of(rich_checkout["per_second"], checkout["per_second"])
+    rich_cpu_ratio = ratio_of(checkout["server_cpu_ms_per_request"], rich_checkout["server_cpu_ms_per_request"])
     section = {
-        "database": name, "url": database_url.split("@")[-1] if "@" in database_url else database_url,
+        "database": name,
+        "url": database_url.split("@")[-1] if "@" in database_url else database_url.replace(f"{ROOT}/", ""),
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "load_average_at_start": load_at_start,
         "clients": args.clients, "warmup_s": args.warmup, "duration_s": args.duration, "rounds": args.rounds,
         "members": len(members), "checkout": checkout, "bare": bare, "ratio": ratio, "cpu_ratio": cpu_ratio,
-        "sales_in_db": sales_in_db, "sales_acknowledged": checkout["ok_total"], "verify": verdict,
-        "seconds": round(time.monotonic() - started, 1),
+        "rich": rich_checkout, "rich_ratio": rich_ratio, "rich_cpu_ratio": rich_cpu_ratio, "rich_program": rich,
+        "sales_in_db": sales_in_db, "sales_acknowledged": checkout["ok_total"] + rich_checkout["ok_total"],
+        "verify": verdict, "seconds": round(time.monotonic() - started, 1),
     }
     say(f"  checkout {checkout['per_second']:.1f} sales/s p50 {checkout['p50_ms']} ms p99 {checkout['p99_ms']} ms;"
         f" bare {bare['per_second']:.1f}/s p50 {bare['p50_ms']} ms p99 {bare['p99_ms']} ms; ratio {ratio}"
         f" (server CPU per request: bare/checkout {cpu_ratio})")
-    say(f"  sales in database {sales_in_db} (acknowledged 201: {checkout['ok_total']}); {verdict}")
+    say(f"  rich checkout {rich_checkout['per_second']:.1f} sales/s p50 {rich_checkout['p50_ms']} ms p99 "
+        f"{rich_checkout['p99_ms']} ms, server CPU {rich_checkout['server_cpu_ms_per_request']} ms/request; "
+        f"rich/single-rule {rich_ratio} (server CPU per request: single/rich {rich_cpu_ratio})")
+    say(f"  sales in database {sales_in_db} (acknowledged 201: {section['sales_acknowledged']}); {verdict}")
     return section
 
 
@@ -345,13 +480,15 @@ def import_benchmark(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # Report ------------------------------------------------------------------------------------------------------
-def machine() -> dict[str, Any]:
+def machine(postgres_url: str) -> dict[str, Any]:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor())
     try:
         from sqlalchemy import create_engine, text
 
-        engine = create_engine(POSTGRES_URL.rsplit("/", 1)[0] + "/postgres")
+        from sqlalchemy.engine import make_url
+
+        engine = create_engine(make_url(postgres_url).set(database="postgres"))
         with engine.connect() as connection:
             postgres = connection.execute(text("SHOW server_version")).scalar_one()
         engine.dispose()
@@ -381,9 +518,12 @@ def render(results: dict[str, Any]) -> str:
         lines += ["| database | endpoint | requests | per second | p50 ms | p90 ms | p99 ms | server CPU ms/request "
                   "| errors |", "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
         for section in http:
-            for endpoint, label in (("checkout", "checkout `POST /api/v1/sales`"),
+            for endpoint, label in (("checkout", "checkout `POST /api/v1/sales` (single rule)"),
+                                    ("rich", "checkout on a rich program (20 rules, 3 tiers, stamp card)"),
                                     ("bare", "bare write `POST /api/v1/_bench/write/{id}`")):
-                figures = section[endpoint]
+                figures = section.get(endpoint)
+                if not figures:
+                    continue
                 lines.append(f"| {section['database']} | {label} | {figures['requests']:,} | {figures['per_second']:.1f} "
                              f"| {_ms(figures['p50_ms'])} | {_ms(figures['p90_ms'])} | {_ms(figures['p99_ms'])} "
                              f"| {_ms(figures['server_cpu_ms_per_request'])} | {figures['errors']} |")
@@ -394,12 +534,38 @@ def render(results: dict[str, Any]) -> str:
         for section in http:
             ratio, p99 = section["ratio"], section["checkout"]["p99_ms"]
             cpu_ratio = section.get("cpu_ratio")
+            endpoints = 3 if section.get("rich") else 2
             lines.append(
                 f"| {section['database']} | {ratio:.2f} | {'met' if ratio >= 0.5 else 'not met'} "
                 f"| {cpu_ratio if cpu_ratio is not None else '–'} | {p99:.1f} ms "
                 f"| {'met' if p99 < 50 else 'not met'} | {section['clients']} "
-                f"| {section['rounds']} rounds × {section['duration_s']:g} s per endpoint, alternating "
-                f"| {section['sales_in_db']:,} / {section['sales_acknowledged']:,} | {section['verify']} |")
+                f"| {section['rounds']} rounds × {section['duration_s']:g} s per endpoint, {endpoints} endpoints in "
+                f"alternating order | {section['sales_in_db']:,} / {section['sales_acknowledged']:,} "
+                f"| {section['verify']} |")
+        rich_sections = [section for section in http if section.get("rich")]
+        if rich_sections:
+            lines += ["", "| database | rich / single-rule checkout (sales/s) | target ≥ 0.8 "
+                          "| CPU per request single-rule / rich | rich checkout p50 / p99 | load average at start |",
+                      "|---|--:|:-:|--:|--:|---|"]
+            for section in rich_sections:
+                rich_ratio, rich = section.get("rich_ratio"), section["rich"]
+                met = "–" if rich_ratio is None else ("met" if rich_ratio >= 0.8 else "not met")
+                load = section.get("load_average_at_start")
+                lines.append(
+                    f"| {section['database']} | {rich_ratio if rich_ratio is not None else '–'} | {met} "
+                    f"| {section.get('rich_cpu_ratio') if section.get('rich_cpu_ratio') is not None else '–'} "
+                    f"| {_ms(rich['p50_ms'])} / {_ms(rich['p99_ms'])} ms "
+                    f"| {', '.join(map(str, load)) if load else '–'} |")
+            program = rich_sections[0].get("rich_program") or {}
+            sample = program.get("sample_quote") or {}
+            if program:
+                floors = program.get("tier_floors") or {}
+                lines += ["", f"Rich program: {program.get('earn_rules')} active earn rules ({program.get('capped_rules')} "
+                              f"with a cap per day or month), {program.get('tiers')} tiers (tier floors set on "
+                              f"{', '.join(f'{count} {code}' for code, count in floors.items())} of the "
+                              f"{rich_sections[0]['members']:,} members), a stamp card per coffee; its sales name "
+                              f"the outlet. A platinum member's quote for the load's 3 lines earns "
+                              f"{sample.get('points')} points by {len(sample.get('rules_earning') or [])} rules."]
         lines.append("")
     imported = results.get("import")
     if imported:
@@ -461,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
     parts = args.only or ["sqlite", "postgres", "import"]
 
     results: dict[str, Any] = json.loads(RESULTS.read_text()) if write and RESULTS.exists() else {}
-    results["machine"] = machine()
+    results["machine"] = machine(args.postgres_url)
     results["measured_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     say(f"Setia benchmarks ({'quick' if args.quick else 'full'}): {', '.join(parts)}; "
         f"{results['machine']['cpus']} cores, load average {results['machine']['load_average_at_start']}")

@@ -133,6 +133,9 @@ def test_find_members_by_phone_member_number_and_part_of_the_name(database):
     assert found(name="aminah") == [aminah["id"]]
     assert found(name="ant") == [budi["id"]]
     assert found(name="nobody") == []
+    assert found(name="%") == found(name="_") == []  # typed text, not a pattern
+    percent = shop.register("Toko 100%_Jaya", "0818-4444-5555")
+    assert found(name="100%_") == found(name="%_J") == [percent["id"]]
     assert found(phone="0819-9999-0000") == []
 
 

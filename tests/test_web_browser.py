@@ -233,6 +233,21 @@ def test_keyboard_only_sale_to_a_known_member(cafe, browser):
     page.context.close()
 
 
+def test_a_card_payment_with_its_approval_code(cafe, browser):
+    database, merchant_id, base_url = cafe
+    page = _page(browser, base_url)
+    _sign_in(page, "demo.kasir", "kasir-demo")
+    _scan(page, "AMERICANO")
+    _swapped(page, lambda: page.keyboard.press("F9"))  # the whole amount on the card
+    assert page.evaluate("document.activeElement.id") == "card_ref"
+    page.keyboard.type("APP123")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/receipt?new=1")
+    assert "APP123" in page.inner_text("#receipt")
+    assert page.locator("#receipt-change").count() == 0
+    page.context.close()
+
+
 def test_a_cashier_is_refused_manager_actions(cafe, browser):
     database, merchant_id, base_url = cafe
     page = _page(browser, base_url)

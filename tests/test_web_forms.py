@@ -19,7 +19,7 @@ from setia.services.stock import RECEIVE, move_stock
 from setia.services.merchants import list_outlets
 
 from tests.shop import Shop
-from tests.web_support import cheap_password_hashing, client_for, csrf_of, sign_in
+from tests.web_support import Listener, cheap_password_hashing, client_for, csrf_of, sign_in
 
 PASSWORD = "rahasia-123"
 
@@ -394,3 +394,16 @@ def test_most_points_fills_what_the_program_allows(till):
                                                    member_id=str(member_id)))
     assert "Poin hanya bisa membayar sebagian tagihan" in _field_error(too_many.text, "points")
     assert 'name="points" value=""' in too_many.text  # the refused change is taken back
+
+
+def test_the_receipt_page_sends_to_the_outlet_printer(till):
+    listener = Listener()
+    manager, csrf = till.client("manager")
+    manager.post("/admin/printer", data={"csrf_token": csrf, "printer_host": "127.0.0.1",
+                                         "printer_port": str(listener.port), "paper_width_mm": "80"})
+    _open_shift(manager, csrf)
+    sale_id = _sell(manager, csrf, till.coffee_id, 1)
+    response = manager.post(f"/pos/sales/{sale_id}/print", data={"csrf_token": csrf})
+    listener.thread.join(timeout=5)
+    assert "Terkirim ke printer di 127.0.0.1." in response.text
+    assert b"Kopi Susu" in listener.received and b"Rp25.000" in listener.received

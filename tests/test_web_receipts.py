@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,33 +21,13 @@ from setia.services.shifts import open_shift
 from setia.services.staff import create_staff, get_staff_member
 from setia.services.merchants import list_outlets
 
-from tests.web_support import cheap_password_hashing
+from tests.web_support import Listener, cheap_password_hashing
 
 
 @pytest.fixture(autouse=True)
 def _cheap_hashing():
     with cheap_password_hashing():
         yield
-
-
-class Listener:
-    """A printer stand-in: accepts one connection on 127.0.0.1 and keeps every byte it receives."""
-
-    def __init__(self) -> None:
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen(1)
-        self.port = self.socket.getsockname()[1]
-        self.received = b""
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        connection, _ = self.socket.accept()
-        with connection:
-            while chunk := connection.recv(4096):
-                self.received += chunk
-        self.socket.close()
 
 
 def _sale_to_a_member(shop, role: str = "manager"):  # type: ignore[no-untyped-def]

@@ -77,3 +77,23 @@ def cheap_password_hashing() -> Iterator[None]:
         patch.setattr(staff_service, "_hasher", cheap)
         patch.setattr(staff_service, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
         yield
+
+
+class Listener:
+    """A printer stand-in: accepts one connection on 127.0.0.1 and keeps every byte it receives."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(1)
+        self.port = self.socket.getsockname()[1]
+        self.received = b""
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        connection, _ = self.socket.accept()
+        with connection:
+            while chunk := connection.recv(4096):
+                self.received += chunk
+        self.socket.close()

@@ -112,3 +112,22 @@ def returned_draws(draws: list[tuple[int, int]], already_returned: int, points: 
             plan.append((lot_id, given))
             points -= given
     return plan
+
+
+def repay_from_returns(refills: list[tuple[int, int]], spendable_lot_ids: set[int], debt: int
+                       ) -> tuple[int, list[tuple[int, int]]]:
+    """(points repaid, refills left) when returned points meet an open debt.
+
+    They repay it first, but only those going back to a lot still spendable: points returned to a lot past
+    its day are gone at once, as if never spent, and repay nothing. Otherwise a refund in parts, whose first
+    part opened the debt, would keep points a refund in one go lets expire.
+    """
+    repaid = debt_repayment(debt, sum(points for lot_id, points in refills if lot_id in spendable_lot_ids))
+    left = repaid
+    plan = []
+    for lot_id, points in refills:
+        used = min(left, points) if lot_id in spendable_lot_ids else 0
+        left -= used
+        if points > used:
+            plan.append((lot_id, points - used))
+    return repaid, plan

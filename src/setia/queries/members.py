@@ -91,8 +91,9 @@ def find_members(connection: Connection, merchant_id: int, now: datetime, phone:
     if member_number:
         query = query.where(members.c.member_number == check_member_number(member_number))
     if name:
-        pattern = f"%{name.strip().lower()}%"
-        query = query.where(or_(func.lower(members.c.name).like(pattern)))
+        # What the cashier typed is text, not a pattern: '%' and '_' in it match only themselves.
+        typed = name.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(or_(func.lower(members.c.name).like(f"%{typed}%", escape="\\")))
     if after_id is not None:
         query = query.where(members.c.id > after_id)
     rows = connection.execute(query.order_by(members.c.id).limit(limit + 1)).all()

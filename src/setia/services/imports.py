@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import csv
 import sys
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from itertools import islice
@@ -51,10 +51,10 @@ def import_sales_csv(database: Database, merchant_id: int, path: str, now: datet
     summary = ImportSummary()
     seen: dict[str, int] = {}  # external_id -> line number, to refuse a duplicate within the file
     with open(path, newline="", encoding="utf-8-sig") as file, \
-            tqdm(total=_count_lines(path) if show_progress else None, unit=" sales", file=sys.stderr,
+            tqdm(total=_count_rows(path) if show_progress else None, unit=" sales", file=sys.stderr,
                  disable=not show_progress) as progress:
         records = _records(file)
-        while batch := list(islice(records, batch_size)):
+        while batch := _next_batch(records, batch_size, summary):
             rows = _parse_batch(batch, context, seen, summary)
             if rows:
                 with database.write() as connection:
@@ -63,6 +63,16 @@ def import_sales_csv(database: Database, merchant_id: int, path: str, now: datet
             progress.update(len(batch))
     summary.errors.sort()
     return summary
+
+
+def _next_batch(records: Iterator[tuple[int, dict[str, str] | str]], batch_size: int,
+                summary: ImportSummary) -> list[tuple[int, dict[str, str] | str]]:
+    try:
+        return list(islice(records, batch_size))
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            f"The file is not UTF-8 text (after {summary.imported + summary.skipped} sales imported or skipped): "
+            "save it as 'CSV UTF-8' and run the import again.", field="file") from None
 
 
 def _context(database: Database, merchant_id: int, now: datetime, actor: str) -> ImportContext:
@@ -80,10 +90,13 @@ def _context(database: Database, merchant_id: int, now: datetime, actor: str) ->
 # --- reading and checking rows ------------------------------------------------------------------
 
 
-def _count_lines(path: str) -> int:
-    """The progress bar's total: lines after the header, as many as rows unless a value spans lines."""
+def _count_rows(path: str) -> int:
+    """The progress bar's total: the lines after the header (as many as rows unless a value spans lines)."""
+    lines, last = 0, b"\n"
     with open(path, "rb") as file:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b"")) - 1
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            lines, last = lines + chunk.count(b"\n"), chunk[-1:]
+    return lines - (1 if last == b"\n" else 0)
 
 
 def _records(file: Any) -> Iterator[tuple[int, dict[str, str] | str]]:

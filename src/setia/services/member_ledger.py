@@ -122,16 +122,19 @@ class MemberLedger:
         return transfer_id
 
     def return_spent(self, movement: Movement, sale_id: int, already_returned: int, points: int) -> None:
-        """Give back `points` a sale spent: debt first, then to the lots they came from, last drawn first.
+        """Give back `points` a sale spent, to the lots they came from, last drawn first.
 
-        Points returned to a lot whose expiry day has passed expire at once.
+        Points returned to a lot whose expiry day has passed expire at once; the others repay an open debt
+        first.
         """
         if points == 0:
             return
         transfer_id = self._transfer(movement, ledger.REDEMPTION, "member", points, ledger.REFUND_RETURN)
-        repaid = ledger.debt_repayment(self.debt, points)
         draws = self.store.spend_draws_of_sale(sale_id)
-        refills = ledger.returned_draws(draws, already_returned + repaid, points - repaid)
+        refills = ledger.returned_draws(draws, already_returned, points)
+        expiry_days = self.store.expiry_days([lot_id for lot_id, _ in refills]) if self.debt else {}
+        spendable = {lot_id for lot_id, day in expiry_days.items() if day is None or day >= self.today}
+        repaid, refills = ledger.repay_from_returns(refills, spendable, self.debt)
         self._move(transfer_id, "return", refills)
         self.store.change_balance(self.member_id, points, -repaid)
         self.balance += points

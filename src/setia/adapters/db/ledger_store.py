@@ -70,6 +70,14 @@ class LedgerStore:
         ).all()
         return [LotRow(*row) for row in rows]
 
+    def expiry_days(self, lot_ids: list[int]) -> dict[int, date | None]:
+        """The last day of each lot, closed ones included."""
+        if not lot_ids:
+            return {}
+        rows = self.connection.execute(select(lots.c.id, lots.c.expires_on)
+                                       .where(lots.c.id.in_(lot_ids), lots.c.merchant_id == self.merchant_id)).all()
+        return dict(rows)
+
     def spend_draws_of_sale(self, sale_id: int) -> list[tuple[int, int]]:
         """(lot id, points) the sale's spends drew, in the order drawn."""
         rows = self.connection.execute(

@@ -139,6 +139,15 @@ def _most_points(context: OpContext) -> Outcome:
     return "cash", {}
 
 
+def _exact(context: OpContext) -> Outcome:
+    """What is still to pay goes on the card or QRIS; the reference field is next, Enter there finishes."""
+    kind = context.argument if context.argument in ("card", "qris") else "card"
+    with context.database.read() as connection:
+        quote = quote_cart(connection, context.staff, context.cart, utc_now())
+    context.cart.tenders[kind] = context.cart.tenders.get(kind, 0) + quote.get("to_pay", 0)
+    return f"{kind}_ref", {}
+
+
 def _new_sale(context: OpContext) -> Outcome:
     cart = context.cart
     cart.lines, cart.member_id, cart.reward_ids, cart.points = [], None, [], 0
@@ -153,7 +162,7 @@ def _update(context: OpContext) -> Outcome:
 OPS: dict[str, Callable[[OpContext], Outcome]] = {
     "scan": _scan, "add": _add, "remove": _remove, "find_member": _find_member, "member": _choose_member,
     "clear_member": _clear_member, "new_member": _new_member, "register_member": _register_member,
-    "reward": _toggle_reward, "points": _pay_with_points, "points_max": _most_points, "new_sale": _new_sale, "update": _update,
+    "reward": _toggle_reward, "points": _pay_with_points, "points_max": _most_points, "exact": _exact, "new_sale": _new_sale, "update": _update,
 }
 
 

@@ -31,6 +31,11 @@
       return;
     }
     if (event.key === "Escape" && document.getElementById("q")) { event.preventDefault(); focusField("q"); return; }
+    if ((event.key === "F9" || event.key === "F10") && form()) {
+      event.preventDefault();
+      send(event.key === "F9" ? "exact:card" : "exact:qris");
+      return;
+    }
     var target = event.target;
     if (event.key === "Enter" && target && target.dataset && target.dataset.enter) {
       event.preventDefault();
