@@ -436,6 +436,7 @@ def import_ready() -> bool:
 
 def import_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     say(f"\n== History import: {args.import_sales:,} sales for {args.import_members:,} members ==")
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     waited = 0.0
     while not import_ready() and waited < args.import_wait:
         say(f"  waiting for src/setia/services/imports.py and bench/gen_import.py ({waited:.0f} s so far)")
@@ -469,7 +470,7 @@ def import_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "sales": args.import_sales, "members": args.import_members, "seconds": round(seconds, 2),
         "sales_per_second": round(sales_in_db / seconds, 0) if seconds else None,
         "sales_in_db": sales_in_db, "output": summary, "stderr_head": errors[:5], "verify": verdict,
-        "csv_mb": round(csv_path.stat().st_size / 1e6, 1),
+        "csv_mb": round(csv_path.stat().st_size / 1e6, 1), "load_average_at_start": load_at_start,
     }
     say(f"  {seconds:.2f} s, {section['sales_per_second']:.0f} sales/s; {summary}; sales in database "
         f"{sales_in_db}; {verdict}")
@@ -582,8 +583,40 @@ def render(results: dict[str, Any]) -> str:
                       f"| {imported['verify']} |", "",
                       f"Import output: `{imported['output']}`" + (f" (status {imported['status']})"
                                                                   if imported['status'] != 'ok' else ""), ""]
+    lines += targets_summary(results, http, imported)
     lines.append(END_MARK)
     return "\n".join(lines)
+
+
+def targets_summary(results: dict[str, Any], http: list[dict[str, Any]], imported: dict[str, Any] | None) -> list[str]:
+    """Each target of the run, met or not, with the load average the part started under."""
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**not met**"
+
+    def load(section: dict[str, Any]) -> str:
+        figures = section.get("load_average_at_start")
+        return f"load average at start {figures[0]}" if figures else "load average at start not recorded"
+
+    items = []
+    for section in http:
+        ratio, p99, name = section["ratio"], section["checkout"]["p99_ms"], section["database"]
+        items.append(f"- {name}, checkout / bare ≥ 0.5: {ratio:.2f}, {verdict(ratio >= 0.5)} ({load(section)})")
+        items.append(f"- {name}, checkout p99 < 50 ms at {section['clients']} clients: {p99:.1f} ms, "
+                     f"{verdict(p99 < 50)}")
+        if section.get("rich_ratio") is not None:
+            items.append(f"- {name}, rich program / single-rule checkout ≥ 0.8: {section['rich_ratio']:.2f}, "
+                         f"{verdict(section['rich_ratio'] >= 0.8)} (server CPU per request single-rule / rich "
+                         f"{section.get('rich_cpu_ratio')})")
+    if imported and imported.get("status") != "missing":
+        ok = imported["seconds"] < 15 and imported["status"] == "ok"
+        items.append(f"- history import of {imported['sales_in_db']:,} sales < 15 s: {imported['seconds']:.1f} s, "
+                     f"{verdict(ok)} ({load(imported)})")
+    if not items:
+        return []
+    machine_load = results.get("machine", {}).get("load_average_at_start")
+    head = "**Targets in this run**" + (f" (load average when the run started: {', '.join(map(str, machine_load))})"
+                                        if machine_load else "") + ":"
+    return [head, "", *items, ""]
 
 
 def write_doc(results: dict[str, Any]) -> None:

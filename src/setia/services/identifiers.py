@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import phonenumbers
-from stdnum import luhn
+from stdnum import verhoeff
 
 from setia.domain.errors import InvalidMemberNumber, InvalidPhone
 
@@ -26,14 +26,15 @@ def normalize_phone(raw: str, region: str = "ID") -> str:
 
 
 def member_number_for(sequence: int) -> str:
-    """The member number for the n-th member: digits plus a Luhn check digit."""
+    """The member number for the n-th member: digits plus a Verhoeff check digit, which catches every
+    single mistyped digit and every swap of two neighbours (Luhn misses 09 ↔ 90)."""
     base = str(MEMBER_NUMBER_BASE + sequence)
-    return base + luhn.calc_check_digit(base)
+    return base + verhoeff.calc_check_digit(base)
 
 
 def check_member_number(raw: str) -> str:
     """The number without spaces or dashes; a mistyped number is refused, never matched to someone else."""
     number = "".join(ch for ch in (raw or "") if ch not in " -")
-    if not number.isdigit() or len(number) < 2 or not luhn.is_valid(number):
+    if not number.isdigit() or len(number) < 2 or not verhoeff.is_valid(number):
         raise InvalidMemberNumber(f"'{raw}' is not a valid member number (check digit).", field="member_number")
     return number

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from setia.adapters.db.ledger_store import LedgerStore
@@ -122,17 +122,41 @@ def reward_document(reward: Reward, stock: int | None = None) -> dict[str, Any]:
             "voucher_valid_days": reward.voucher_valid_days, "stock": stock}
 
 
+# Built once: building a statement per sale costs more CPU than running it (see adapters/db/ledger_store.py).
+_TIER_CODE_COLUMN = members.c.get("tier_code")
+_MEMBER_TIER_CODE = (select(_TIER_CODE_COLUMN).where(members.c.id == bindparam("member_id"),
+                                                     members.c.merchant_id == bindparam("merchant_id"))
+                     if _TIER_CODE_COLUMN is not None else None)
+_USAGE_UPSERTS: dict[tuple[str, bool], Any] = {}  # (dialect, limited) → statement
+
+
 def member_tier_code(connection: Connection, merchant_id: int, member_id: int | None) -> str | None:
     """The member's tier code, when tiers are in the schema (members.tier_code); None otherwise."""
-    column = members.c.get("tier_code")
-    if member_id is None or column is None:
+    if member_id is None or _MEMBER_TIER_CODE is None:
         return None
-    return connection.execute(select(column).where(members.c.id == member_id,
-                                                   members.c.merchant_id == merchant_id)).scalar_one_or_none()
+    return connection.execute(_MEMBER_TIER_CODE, {"member_id": member_id,
+                                                  "merchant_id": merchant_id}).scalar_one_or_none()
 
 
 def _upsert(connection: Connection):  # type: ignore[no-untyped-def]
     return (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(reward_usage)
+
+
+def _usage_upsert(connection: Connection, limited: bool) -> Any:
+    """Insert the counter at 1 or add 1 to it, only while below `usage_limit` when `limited`; built once."""
+    key = (connection.dialect.name, limited)
+    statement = _USAGE_UPSERTS.get(key)
+    if statement is None:
+        statement = _upsert(connection).values(
+            **{column: bindparam(f"usage_{column}", type_=reward_usage.c[column].type)
+               for column in ("merchant_id", "reward_id", "scope", "period")}, used=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=[reward_usage.c.reward_id, reward_usage.c.scope, reward_usage.c.period],
+            set_={"used": reward_usage.c.used + 1},
+            where=(reward_usage.c.used < bindparam("usage_limit")) if limited else None,
+        ).returning(reward_usage.c.used)
+        _USAGE_UPSERTS[key] = statement
+    return statement
 
 
 def take_usage(connection: Connection, merchant_id: int, reward: Reward, member_id: int, day: date) -> str:
@@ -142,14 +166,11 @@ def take_usage(connection: Connection, merchant_id: int, reward: Reward, member_
     last one (PostgreSQL re-checks the condition after waiting for the other's row lock).
     """
     for counter in usage_counters(reward, member_id, day):
-        statement = _upsert(connection).values(merchant_id=merchant_id, reward_id=int(reward.id),
-                                               scope=counter.scope, period=counter.period, used=1)
-        statement = statement.on_conflict_do_update(
-            index_elements=[reward_usage.c.reward_id, reward_usage.c.scope, reward_usage.c.period],
-            set_={"used": reward_usage.c.used + 1},
-            where=(reward_usage.c.used < counter.limit) if counter.limit is not None else None,
-        ).returning(reward_usage.c.used)
-        if connection.execute(statement).first() is None:
+        parameters = {"usage_merchant_id": merchant_id, "usage_reward_id": int(reward.id),
+                      "usage_scope": counter.scope, "usage_period": counter.period}
+        if counter.limit is not None:
+            parameters["usage_limit"] = counter.limit
+        if connection.execute(_usage_upsert(connection, counter.limit is not None), parameters).first() is None:
             raise limit_reached(reward, counter)
     return period_key(reward.limit_period, day)
 

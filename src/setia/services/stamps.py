@@ -34,6 +34,18 @@ _CHANGE_COUNTS = update(stamp_cards).where(stamp_cards.c.id == bindparam("card_i
     stamps=stamp_cards.c.stamps + bindparam("stamps_delta"),
     stamps_owed=stamp_cards.c.stamps_owed + bindparam("owed_delta"),
     updated_at=bindparam("now", type_=stamp_cards.c.updated_at.type))
+_INSERT_SALE_STAMPS = sale_stamps.insert()
+_CHANGE_COUNTS_SETTING: dict[tuple[str, ...], Any] = {}  # (columns set besides the counts) → statement
+
+
+def _change_counts_setting(columns: tuple[str, ...]) -> Any:
+    """_CHANGE_COUNTS that also sets `columns` (from parameters `set_<column>`), built once per set of columns."""
+    statement = _CHANGE_COUNTS_SETTING.get(columns)
+    if statement is None:
+        statement = _CHANGE_COUNTS.values(**{
+            column: bindparam(f"set_{column}", type_=stamp_cards.c[column].type) for column in columns})
+        _CHANGE_COUNTS_SETTING[columns] = statement
+    return statement
 
 
 @dataclass
@@ -84,7 +96,8 @@ def move(connection: Connection, stamping: Stamping, card: Card, kind: str, stam
     # Atomic increments of the cached counts; the CHECK constraints are the backstop.
     counts = {"card_id": card.id, "stamps_delta": stamps, "owed_delta": owed, "now": stamping.now}
     if card_values:
-        connection.execute(_CHANGE_COUNTS.values(**card_values), counts)
+        connection.execute(_change_counts_setting(tuple(sorted(card_values))),
+                           {**counts, **{f"set_{column}": value for column, value in card_values.items()}})
     else:
         connection.execute(_CHANGE_COUNTS, counts)
     card.stamps += stamps
@@ -201,7 +214,7 @@ def earn_for_sale(connection: Connection, stamping: Stamping, program: Program, 
     for definition, per_line, total in earned:
         completed = add_stamps(connection, stamping, definition, cards, total, earned_on, member_ledger, program,
                                today)
-        connection.execute(sale_stamps.insert(), {
+        connection.execute(_INSERT_SALE_STAMPS, {
             "merchant_id": stamping.merchant_id, "sale_id": stamping.sale_id, "member_id": stamping.member_id,
             "definition_id": definition.id, "per": definition.per, "minimum_spend": definition.minimum_spend,
             "line_stamps": {str(position): stamps for position, stamps in per_line.items()},

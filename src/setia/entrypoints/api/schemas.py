@@ -76,7 +76,7 @@ class TenderIn(Strict):
 
 SALE_EXAMPLE = {
     "external_id": "till1-000123",
-    "member_number": "10000016",
+    "member_number": "10000010",
     "lines": [
         {"sku": "KOPI-SUSU", "name": "Es Kopi Susu", "category": "coffee", "quantity": 2, "unit_price": 25000},
         {"sku": "CROIS", "name": "Croissant", "category": "pastry", "quantity": 1, "unit_price": 30000,
@@ -277,7 +277,7 @@ class ActivityIn(Strict):
 class ReferralIn(Strict):
     referred_by: str = Field(max_length=40, description="Member number of the member who referred this member")
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"referred_by": "10000016"}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"referred_by": "10000010"}]})
 
 
 # Vouchers (entrypoints/api/voucher_routes.py) -------------------------------------------------------------
