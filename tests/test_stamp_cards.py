@@ -121,9 +121,11 @@ def test_stamp_per_visit_with_a_minimum_spend_and_a_fixed_discount(shop):
         shop.sell(dewi, ("Sisir", 1, 15000), stamp_card_ids=[card])
     assert (shop.ledger_rows(dewi), movement_count(shop, dewi)) == before
 
-    # On a Rp60.000 visit it takes Rp20.000 off; Rp40.000 paid is below the minimum: no new stamp
+    # On a Rp60.000 visit it takes Rp20.000 off in the rewards stage (after any tier discount, DESIGN.md §4);
+    # Rp40.000 paid is below the minimum: no new stamp
     sale = shop.sell(dewi, ("Potong", 1, 60000), stamp_card_ids=[card])
-    assert (sale["totals"]["order_discount"], sale["totals"]["total_due"]) == (20000, 40000)
+    assert (sale["totals"]["order_discount"], sale["totals"]["reward_discount"]) == (0, 20000)
+    assert sale["totals"]["total_due"] == 40000
     assert sale["stamps"]["earned"] == []
     assert sale["points"]["earned"] == 4
 
@@ -340,3 +342,22 @@ def test_tills_redeeming_one_full_card_at_once_redeem_it_once(shop):
         outcomes = sorted(pool.map(redeem, range(6)))
     assert outcomes == ["redeemed"] + ["refused"] * 5
     assert card_ids(shop, mega, "redeemed") == [full]
+
+
+def test_a_full_cards_fixed_discount_comes_after_the_tier_discount(shop):
+    from setia.services.tiers import set_tier_floor
+
+    from tests.test_tiers import SILVER_GOLD
+
+    shop.configure(tiers=SILVER_GOLD, stamp_cards=[
+        {"id": "visit", "name": "Kartu Kunjungan", "per": "visit", "minimum_spend": 10000, "card_size": 1,
+         "reward": {"kind": "fixed_discount", "discount_amount": 20000}}])
+    wulan = shop.member("Wulan")
+    with shop.database.write() as connection:
+        set_tier_floor(connection, shop.caller, wulan, "gold", shop.now)
+    shop.sell(wulan, ("Potong", 1, 50000))  # fills the one-stamp card
+    card = card_ids(shop, wulan, "completed")[0]
+    sale = shop.sell(wulan, ("Creambath", 1, 100000), stamp_card_ids=[card])
+    # Rp100.000 − Gold 10% = Rp90.000, then the card's Rp20.000: Rp70.000 to pay
+    assert (sale["totals"]["tier_discount"], sale["totals"]["reward_discount"], sale["totals"]["total_due"]) == \
+        (10000, 20000, 70000)

@@ -18,6 +18,7 @@ from setia.domain.earning import Contribution, EarnContext, EarnLine
 from setia.domain.earning import earn as earn_points
 from setia.domain.errors import (
     PointsPaymentNotAllowed,
+    StampCardNotRedeemable,
     RewardNotApplicable,
     TenderInvalid,
     TotalsMismatch,
@@ -80,6 +81,14 @@ class AppliedReward:
     discount_amount: int
 
 
+@dataclass(frozen=True)
+class CardDiscount:
+    """A full stamp card's fixed discount, redeemed in the rewards stage after the points rewards."""
+
+    card_id: str
+    amount: int
+
+
 @dataclass
 class PricedTender:
     kind: str
@@ -104,6 +113,7 @@ class PricedSale:
     earn_base: int
     contributions: list[Contribution] = field(default_factory=list)
     vouchers: list[AppliedVoucher] = field(default_factory=list)  # after the point rewards (domain/vouchers.py)
+    card_discounts: list[CardDiscount] = field(default_factory=list)  # full stamp cards' fixed discounts
 
     @property
     def voucher_discount_total(self) -> int:
@@ -111,7 +121,9 @@ class PricedSale:
 
     @property
     def reward_discount_total(self) -> int:
-        return sum(applied.discount_amount for applied in self.rewards)
+        """Rewards' discounts on the order: points rewards and full stamp cards' fixed discounts."""
+        return (sum(applied.discount_amount for applied in self.rewards)
+                + sum(card.amount for card in self.card_discounts))
 
     @property
     def points_earned(self) -> int:
@@ -224,6 +236,7 @@ def price_sale(
     expected_total: int | None = None,
     earn: EarnCircumstances | None = None,
     vouchers: list[Voucher] | None = None,
+    card_discounts: list[CardDiscount] | None = None,
 ) -> PricedSale:
     """Price a sale exactly as it will be recorded; raises a SetiaError on anything that doesn't add up."""
     earn = earn or EarnCircumstances()
@@ -243,6 +256,12 @@ def price_sale(
         discount = reward.order_discount(amount_left)
         amount_left -= discount
         applied.append(AppliedReward(reward, discount))
+    for card in card_discounts or []:
+        if card.amount > amount_left:  # refused, not cut, like a fixed reward
+            raise StampCardNotRedeemable(
+                f"Stamp card {card.card_id} is worth Rp{card.amount} but only Rp{amount_left} is left to pay.",
+                card_id=card.card_id)
+        amount_left -= card.amount
     applied_vouchers, voucher_shares = apply_vouchers(
         vouchers or [], [VoucherLine(p.line.sku, p.line.category, p.line.unit_price, p.after_line_discounts)
                          for p in priced_lines], subtotal - amount_left)
@@ -282,6 +301,7 @@ def price_sale(
         points_tender_value=points_value,
         earn_base=earn_base,
         vouchers=applied_vouchers,
+        card_discounts=list(card_discounts or []),
     )
     if member_earns:
         context = EarnContext(

@@ -207,16 +207,18 @@ def reverse_target(definition: StampCardDefinition, earned: int, line_stamps: di
     return min(total, earned)
 
 
-def apply_card_rewards(lines: list[Any], order_discount: int,
-                       rewards: list[tuple[str, dict[str, Any]]]) -> tuple[list[Any], int, dict[int, int]]:
-    """Redeem full cards' rewards on a sale: (lines, order discount, free units per line position).
+def apply_card_rewards(lines: list[Any], rewards: list[tuple[str, dict[str, Any]]]
+                       ) -> tuple[list[Any], list[tuple[str, int]], dict[int, int]]:
+    """Redeem full cards' rewards on a sale: (lines, fixed discounts, free units per line position).
 
     A free product is a discount of one unit on the first line of that SKU with something left to pay (taken
-    with the line discounts, like a free-product reward); a fixed discount adds to the order discount and is
-    refused, not cut, when it is larger than what is left to pay. `lines` are LineInput dataclasses.
+    with the line discounts, like a free-product reward); a fixed discount is returned as (card id, rupiah)
+    for pricing to take in the rewards stage (domain/sale.py), where it is refused, not cut, when it is
+    larger than what is left to pay. `lines` are LineInput dataclasses.
     """
     lines = list(lines)
     free_units: dict[int, int] = {}
+    fixed: list[tuple[str, int]] = []
     for card_id, reward in rewards:
         if reward.get("kind") == "free_product":
             sku = reward.get("product_sku")
@@ -230,11 +232,5 @@ def apply_card_rewards(lines: list[Any], order_discount: int,
             lines[position] = replace(line, line_discount=line.line_discount + discount)
             free_units[position] = free_units.get(position, 0) + 1
         else:
-            amount = int(reward.get("discount_amount") or 0)
-            left = sum(line.quantity * line.unit_price - line.line_discount for line in lines) - order_discount
-            if amount > left:
-                raise StampCardNotRedeemable(
-                    f"Stamp card {card_id} is worth Rp{amount} but only Rp{max(left, 0)} is left to pay.",
-                    card_id=card_id)
-            order_discount += amount
-    return lines, order_discount, free_units
+            fixed.append((card_id, int(reward.get("discount_amount") or 0)))
+    return lines, fixed, free_units

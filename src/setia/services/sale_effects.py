@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from setia.domain import stamps as stamp_rules
 from setia.domain.program import Program
-from setia.domain.sale import PricedSale
+from setia.domain.sale import CardDiscount, PricedSale
 from setia.services import bonuses, stamp_refunds, stamps
 from setia.services.context import Caller, business_date
 from setia.services.member_ledger import MemberLedger
@@ -58,16 +58,17 @@ def _pending_and_short(connection: Connection, program: Program, member_id: int 
 
 
 def price_with_effects(connection: Connection, caller: Caller, program: Program, request: Any,
-                       price: Callable[[Any], PricedSale]) -> PricedSale:
+                       price: Callable[[Any, list[CardDiscount]], PricedSale]) -> PricedSale:
     """Price the sale with `price`, after redeeming the full stamp cards it names; a pending member's sale
     that doesn't make them a member earns no points."""
     cards = stamps.redeemable_cards(connection, caller.merchant_id, request.member_id, _card_ids(request))
-    priced_request = request
+    priced_request, card_discounts = request, []
     if cards:
-        lines, order_discount, _ = stamp_rules.apply_card_rewards(
-            request.lines, request.order_discount, [(str(card.id), card.reward) for card in cards])
-        priced_request = replace(request, lines=lines, order_discount=order_discount)
-    priced = price(priced_request)
+        lines, fixed, _ = stamp_rules.apply_card_rewards(request.lines,
+                                                         [(str(card.id), card.reward) for card in cards])
+        priced_request = replace(request, lines=lines)
+        card_discounts = [CardDiscount(card_id, amount) for card_id, amount in fixed]
+    priced = price(priced_request, card_discounts)
     if _pending_and_short(connection, program, request.member_id, priced.money_paid):
         priced.contributions = []
     return priced
@@ -76,7 +77,7 @@ def price_with_effects(connection: Connection, caller: Caller, program: Program,
 def _free_units(context_request: Any, cards: list[stamps.Card]) -> dict[int, int]:
     if not cards:
         return {}
-    return stamp_rules.apply_card_rewards(context_request.lines, context_request.order_discount,
+    return stamp_rules.apply_card_rewards(context_request.lines,
                                           [(str(card.id), card.reward) for card in cards])[2]
 
 

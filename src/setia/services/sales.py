@@ -17,7 +17,7 @@ from setia.adapters.db.tables import sale_lines, sale_rewards, sale_tenders, sal
 from setia.domain import ledger
 from setia.domain.errors import DuplicateSale, NotFound, ValidationFailed
 from setia.domain.program import Program
-from setia.domain.sale import EarnCircumstances, LineInput, PricedSale, TenderInput, price_sale
+from setia.domain.sale import CardDiscount, EarnCircumstances, LineInput, PricedSale, TenderInput, price_sale
 from setia.services.context import Caller, as_utc, business_date
 from setia.services import tiers
 from setia.services.earn_circumstances import (
@@ -105,7 +105,8 @@ def _lock_member(store: LedgerStore, request: SaleRequest):  # type: ignore[no-u
 
 
 def _price(program: Program, request: SaleRequest, has_member: bool, vouchers: list | None = None,
-           circumstances: EarnCircumstances | None = None) -> PricedSale:
+           circumstances: EarnCircumstances | None = None,
+           card_discounts: list[CardDiscount] | None = None) -> PricedSale:
     if not has_member and (request.reward_ids or any(t.kind == "points" for t in request.tenders)):
         raise ValidationFailed("Rewards and points payment need a member.", field="member_id")
     rewards = [program.reward(reward_id) for reward_id in request.reward_ids]
@@ -113,7 +114,7 @@ def _price(program: Program, request: SaleRequest, has_member: bool, vouchers: l
     return price_sale(program, request.lines, order_discount=request.order_discount, rewards=rewards,
                       tenders=request.tenders, member_earns=has_member, expected_total=request.expected_total,
                       vouchers=vouchers, tier_discount_percent=tier.discount_percent if tier else 0,
-                      earn=circumstances)
+                      earn=circumstances, card_discounts=card_discounts)
 
 
 def quote_sale(connection: Connection, caller: Caller, request: SaleRequest, now: datetime) -> dict[str, Any]:
@@ -129,8 +130,8 @@ def quote_sale(connection: Connection, caller: Caller, request: SaleRequest, now
                                      request.voucher_codes, today)
     tier_code = member_tier_code(connection, request.member_id) if request.member_id is not None else None
     circumstances = earn_circumstances(connection, program, timezone_name, request, now, tier_code)
-    priced = sale_effects.price_with_effects(connection, caller, program, request, lambda priced_request: _price(
-        program, priced_request, member_ledger is not None, vouchers, circumstances))
+    priced = sale_effects.price_with_effects(connection, caller, program, request, lambda priced_request, card_discounts: _price(
+        program, priced_request, member_ledger is not None, vouchers, circumstances, card_discounts))
     balance_after = None
     if member_ledger is not None:
         ledger.check_can_redeem(member_ledger.debt, priced.points_spent)
@@ -174,8 +175,8 @@ def record_sale(connection: Connection, caller: Caller, request: SaleRequest, no
                                      request.voucher_codes, today)
     circumstances = earn_circumstances(connection, program, timezone_name, request, occurred_at,
                                        member_row.tier_code if member_row is not None else None)
-    priced = sale_effects.price_with_effects(connection, caller, program, request, lambda priced_request: _price(
-        program, priced_request, member_ledger is not None, vouchers, circumstances))
+    priced = sale_effects.price_with_effects(connection, caller, program, request, lambda priced_request, card_discounts: _price(
+        program, priced_request, member_ledger is not None, vouchers, circumstances, card_discounts))
     if member_ledger is not None:
         ledger.check_can_redeem(member_ledger.debt, priced.points_spent)
     rows = _rows(priced, request, program, caller, now, member_id=request.member_id, occurred_at=occurred_at,
