@@ -15,7 +15,6 @@ SQL_CALLS = {"select", "insert", "update", "delete", "text", "exec_driver_sql", 
 # Entrypoint modules allowed to talk to the database directly, and why.
 SQL_ALLOWED = {
     "api/bench.py": "benchmark-only route: a bare write on the same stack, the baseline a checkout is measured against",
-    "api/idempotency.py": "the Idempotency-Key store; belongs in adapters/db (see the report that added this test)",
 }
 
 
