@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from setia.domain.errors import ValidationFailed
+from setia.domain.settings import names, whole_number
 
 RULE_KINDS = ("spend", "product_points", "multiplier")
 CAP_PERIODS = ("day", "month")
@@ -155,20 +156,6 @@ def _parse_time(value: Any, where: str) -> time | None:
         raise ValidationFailed(f"'{value}' is not a time (HH:MM).", field=where) from error
 
 
-def _int(data: dict[str, Any], key: str, where: str, minimum: int = 0, default: int = 0) -> int:
-    value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValidationFailed(f"{key} must be a whole number of at least {minimum}.", field=f"{where}.{key}")
-    return value
-
-
-def _strings(data: dict[str, Any], key: str, where: str) -> frozenset[str]:
-    value = data.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(item, (str, int)) for item in value):
-        raise ValidationFailed(f"{key} is a list.", field=f"{where}.{key}")
-    return frozenset(str(item) for item in value)
-
-
 def parse_conditions(data: dict[str, Any], where: str) -> Conditions:
     if not isinstance(data, dict):
         raise ValidationFailed("conditions is an object.", field=where)
@@ -176,11 +163,11 @@ def parse_conditions(data: dict[str, Any], where: str) -> Conditions:
     if not isinstance(days, list) or any(not isinstance(d, int) or not 1 <= d <= 7 for d in days):
         raise ValidationFailed("days_of_week are 1 (Monday) to 7 (Sunday).", field=f"{where}.days_of_week")
     conditions = Conditions(
-        minimum_spend=_int(data, "minimum_spend", where),
-        skus=_strings(data, "skus", where),
-        categories=_strings(data, "categories", where),
-        outlet_ids=_strings(data, "outlet_ids", where),
-        tiers=_strings(data, "tiers", where),
+        minimum_spend=whole_number(data, "minimum_spend", where),
+        skus=names(data, "skus", where),
+        categories=names(data, "categories", where),
+        outlet_ids=names(data, "outlet_ids", where),
+        tiers=names(data, "tiers", where),
         date_from=_parse_date(data.get("date_from"), f"{where}.date_from"),
         date_to=_parse_date(data.get("date_to"), f"{where}.date_to"),
         days_of_week=frozenset(days),
@@ -210,10 +197,10 @@ def parse_rule(data: dict[str, Any], where: str) -> ConfiguredRule:
     conditions = parse_conditions(data.get("conditions") or {}, f"{where}.conditions")
     values: dict[str, Any] = {}
     if kind == "spend":
-        values["step_amount"] = _int(data, "step_amount", where, minimum=1)
-        values["points_per_step"] = _int(data, "points_per_step", where, minimum=1, default=1)
+        values["step_amount"] = whole_number(data, "step_amount", where, minimum=1)
+        values["points_per_step"] = whole_number(data, "points_per_step", where, minimum=1, default=1)
     elif kind == "product_points":
-        values["points_per_unit"] = _int(data, "points_per_unit", where, minimum=1)
+        values["points_per_unit"] = whole_number(data, "points_per_unit", where, minimum=1)
         if not conditions.skus and not conditions.categories:
             raise ValidationFailed("Points per product name the products (skus) or categories.",
                                    field=f"{where}.conditions.skus")
@@ -231,8 +218,8 @@ def parse_rule(data: dict[str, Any], where: str) -> ConfiguredRule:
         cap_data = data["cap"]
         if not isinstance(cap_data, dict) or cap_data.get("per") not in CAP_PERIODS:
             raise ValidationFailed("A cap is per 'day' or 'month'.", field=f"{where}.cap.per")
-        cap = Cap(cap_data["per"], _int(cap_data, "points", f"{where}.cap", minimum=1))
-    priority = _int(data, "priority", where, minimum=-1000, default=0)
+        cap = Cap(cap_data["per"], whole_number(cap_data, "points", f"{where}.cap", minimum=1))
+    priority = whole_number(data, "priority", where, minimum=-1000, default=0)
     return ConfiguredRule(id=rule_id, name=name, kind=kind, priority=priority, conditions=conditions, cap=cap,
                           active=bool(data.get("active", True)), **values)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
+from setia.domain.settings import names, whole_number
 from setia.domain.errors import StampCardNotRedeemable, ValidationFailed
 
 STAMP_PER = ("item", "visit")
@@ -83,20 +84,6 @@ class StampLine:
     net_amount: int
 
 
-def _int(data: dict[str, Any], key: str, where: str, minimum: int, default: int | None = None) -> int:
-    value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValidationFailed(f"{key} must be a whole number of at least {minimum}.", field=f"{where}.{key}")
-    return value
-
-
-def _strings(data: dict[str, Any], key: str, where: str) -> frozenset[str]:
-    value = data.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise ValidationFailed(f"{key} is a list of names.", field=f"{where}.{key}")
-    return frozenset(value)
-
-
 def parse_reward(data: Any, where: str) -> StampReward:
     if not isinstance(data, dict):
         raise ValidationFailed("reward is an object with a kind.", field=where)
@@ -109,8 +96,8 @@ def parse_reward(data: Any, where: str) -> StampReward:
             raise ValidationFailed("A free-product reward names the product's SKU.", field=f"{where}.product_sku")
         return StampReward(kind, product_sku=sku.strip())
     if kind == "fixed_discount":
-        return StampReward(kind, discount_amount=_int(data, "discount_amount", where, minimum=1))
-    return StampReward(kind, points=_int(data, "points", where, minimum=1))
+        return StampReward(kind, discount_amount=whole_number(data, "discount_amount", where, minimum=1))
+    return StampReward(kind, points=whole_number(data, "points", where, minimum=1))
 
 
 def parse_definition(data: Any, where: str) -> StampCardDefinition:
@@ -126,16 +113,16 @@ def parse_definition(data: Any, where: str) -> StampCardDefinition:
     per = data.get("per")
     if per not in STAMP_PER:
         raise ValidationFailed("per is 'item' (a stamp per qualifying item) or 'visit'.", field=f"{where}.per")
-    skus, categories = _strings(data, "skus", where), _strings(data, "categories", where)
+    skus, categories = names(data, "skus", where), names(data, "categories", where)
     if per == "item" and not skus and not categories:
         raise ValidationFailed("A stamp per item names the products (skus) or categories that earn it.",
                                field=f"{where}.skus")
-    card_size = _int(data, "card_size", where, minimum=1)
+    card_size = whole_number(data, "card_size", where, minimum=1)
     if card_size > MAX_CARD_SIZE:
         raise ValidationFailed(f"card_size is at most {MAX_CARD_SIZE}.", field=f"{where}.card_size")
     expiry_days = data.get("expiry_days")
     if expiry_days is not None:
-        expiry_days = _int(data, "expiry_days", where, minimum=1)
+        expiry_days = whole_number(data, "expiry_days", where, minimum=1)
         if expiry_days > 3650:
             raise ValidationFailed("expiry_days is at most 3650.", field=f"{where}.expiry_days")
     active = data.get("active", True)
@@ -144,7 +131,7 @@ def parse_definition(data: Any, where: str) -> StampCardDefinition:
     return StampCardDefinition(
         id=card_id, name=name.strip(), per=per, card_size=card_size, reward=parse_reward(data.get("reward"),
                                                                                          f"{where}.reward"),
-        skus=skus, categories=categories, minimum_spend=_int(data, "minimum_spend", where, minimum=0, default=0),
+        skus=skus, categories=categories, minimum_spend=whole_number(data, "minimum_spend", where),
         expiry_days=expiry_days, active=active,
     )
 

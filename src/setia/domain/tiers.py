@@ -15,6 +15,7 @@ from typing import Any
 
 from setia.domain.errors import ValidationFailed
 from setia.domain.expiry import add_months
+from setia.domain.settings import whole_number
 
 BASES = ("spend", "points")
 WINDOWS = ("rolling_months", "calendar_year", "lifetime")
@@ -79,13 +80,6 @@ class TierPolicy:
         return self.tiers[rank] if rank < len(self.tiers) else None
 
 
-def _positive_int(data: dict[str, Any], key: str, where: str, default: int, minimum: int = 0) -> int:
-    value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValidationFailed(f"{key} must be a whole number of at least {minimum}.", field=f"{where}.{key}")
-    return value
-
-
 def parse_tier_policy(data: Any, where: str = "tiers") -> TierPolicy:
     """The tier policy from its stored or posted form; errors name the field at fault."""
     if not data:
@@ -112,7 +106,7 @@ def parse_tier_policy(data: Any, where: str = "tiers") -> TierPolicy:
         name = str(level.get("name") or "").strip()
         if not name:
             raise ValidationFailed("A tier needs a name.", field=f"{at}.name")
-        discount = _positive_int(level, "discount_percent", at, 0)
+        discount = whole_number(level, "discount_percent", at)
         if discount > 100:
             raise ValidationFailed("discount_percent is at most 100.", field=f"{at}.discount_percent")
         try:
@@ -122,7 +116,8 @@ def parse_tier_policy(data: Any, where: str = "tiers") -> TierPolicy:
                                    field=f"{at}.earn_multiplier") from error
         if not multiplier.is_finite() or not Decimal(1) <= multiplier <= Decimal(100):
             raise ValidationFailed("earn_multiplier is between 1 and 100.", field=f"{at}.earn_multiplier")
-        tiers.append(Tier(code, name, _positive_int(level, "threshold", at, 0), discount, multiplier))
+        threshold = whole_number(level, "threshold", at)
+        tiers.append(Tier(code, name, threshold, discount, multiplier))
     for index in range(1, len(tiers)):
         if tiers[index].threshold <= tiers[index - 1].threshold:
             raise ValidationFailed("Tiers go up: each threshold is above the one before.",
@@ -131,6 +126,6 @@ def parse_tier_policy(data: Any, where: str = "tiers") -> TierPolicy:
         raise ValidationFailed("Tier codes are unique.", field=f"{where}.levels")
     return TierPolicy(
         tiers=tuple(tiers), basis=basis, window=window,
-        window_months=_positive_int(data, "window_months", where, 12, minimum=1),
-        review_months=_positive_int(data, "review_months", where, 12, minimum=1),
+        window_months=whole_number(data, "window_months", where, minimum=1, default=12),
+        review_months=whole_number(data, "review_months", where, minimum=1, default=12),
     )
