@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, or_, select, update
 
-from setia.adapters.db.bulk import in_chunks, insert_many, insert_many_returning_ids, make_room_for_bulk_writes
+from setia.adapters.db.bulk import BulkWriter, in_chunks
 from setia.adapters.db.tables import members, merchants, sale_lines, sale_tenders, sales
 from setia.domain.errors import NotFound, SetiaError, ValidationFailed
 from setia.domain.program import Program
@@ -56,7 +56,7 @@ class ImportSummary:
         self.members_created += other.members_created
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportRow:
     line_number: int
     external_id: str
@@ -108,7 +108,7 @@ class ImportContext:
 def import_batch(connection: Connection, context: ImportContext, rows: list[ImportRow]) -> ImportSummary:
     """Import checked rows; a row that can't be imported is reported and changes nothing."""
     result = ImportSummary()
-    make_room_for_bulk_writes(connection)
+    writer = BulkWriter(connection)
     existing = _existing_sales(connection, context.merchant_id, [row.external_id for row in rows])
     members_found = _MembersFound.load(connection, context.merchant_id, rows)
     new_rows, registrations = [], {}  # phone -> name on the first row naming them
@@ -127,13 +127,12 @@ def import_batch(connection: Connection, context: ImportContext, rows: list[Impo
             registrations.setdefault(row.phone, row.member_name)
         new_rows.append(row)
     if new_rows:
-        new_ids = _register_members(connection, context, registrations)
+        new_ids = _register_members(writer, context, registrations)
         for row in new_rows:
             if row.member_id == NEW_MEMBER:
                 row.member_id = new_ids[row.phone]
-        sale_ids = _insert_sales(connection, context, new_rows)
-        result.points, result.points_expired = earn_points(connection, context, new_rows, sale_ids,
-                                                           members_found.debt)
+        sale_ids = _insert_sales(writer, context, new_rows)
+        result.points, result.points_expired = earn_points(writer, context, new_rows, sale_ids, members_found.debt)
         result.imported, result.members_created = len(new_rows), len(new_ids)
     return result
 
@@ -193,33 +192,32 @@ class _MembersFound:
         return by_phone
 
 
-def _register_members(connection: Connection, context: ImportContext, names: dict[str, str]) -> dict[str, int]:
+def _register_members(writer: BulkWriter, context: ImportContext, names: dict[str, str]) -> dict[str, int]:
     """Register the batch's new members at once; their numbers follow the merchant's sequence."""
     if not names:
         return {}
-    last = connection.execute(
+    last = writer.connection.execute(
         update(merchants).where(merchants.c.id == context.merchant_id)
         .values(member_sequence=merchants.c.member_sequence + len(names)).returning(merchants.c.member_sequence)
     ).scalar_one()
     rows = [{"merchant_id": context.merchant_id, "member_number": member_number_for(last - len(names) + index),
              "name": name, "phone": phone, "points_balance": 0, "points_debt": 0, "created_at": context.now,
              "updated_at": context.now} for index, (phone, name) in enumerate(names.items(), start=1)]
-    return insert_many_returning_ids(connection, members, rows, members.c.phone,
-                                     members.c.merchant_id == context.merchant_id)
+    return writer.insert_returning_ids(members, rows, members.c.phone, members.c.merchant_id == context.merchant_id)
 
 
-def _insert_sales(connection: Connection, context: ImportContext, rows: list[ImportRow]) -> list[int]:
+def _insert_sales(writer: BulkWriter, context: ImportContext, rows: list[ImportRow]) -> list[int]:
     sale_rows_to_insert = [
         {**row.template["sale"], "outlet_id": row.outlet_id, "member_id": row.member_id,
          "external_id": row.external_id, "request_hash": row.request().fingerprint(),
          "occurred_at": row.occurred_at}
         for row in rows
     ]
-    ids = insert_many_returning_ids(connection, sales, sale_rows_to_insert, sales.c.external_id,
-                                    sales.c.merchant_id == context.merchant_id)
+    ids = writer.insert_returning_ids(sales, sale_rows_to_insert, sales.c.external_id,
+                                      sales.c.merchant_id == context.merchant_id)
     sale_ids = [ids[row.external_id] for row in rows]
-    insert_many(connection, sale_lines, [{**line, "name": row.description, "sale_id": sale_id}
-                                         for row, sale_id in zip(rows, sale_ids) for line in row.template["lines"]])
-    insert_many(connection, sale_tenders, [{**tender, "sale_id": sale_id} for row, sale_id in zip(rows, sale_ids)
-                                           for tender in row.template["tenders"]])
+    writer.insert(sale_lines, [{**line, "name": row.description, "sale_id": sale_id}
+                               for row, sale_id in zip(rows, sale_ids) for line in row.template["lines"]])
+    writer.insert(sale_tenders, [{**tender, "sale_id": sale_id}
+                                 for row, sale_id in zip(rows, sale_ids) for tender in row.template["tenders"]])
     return sale_ids

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from setia.adapters.db.bulk import in_chunks, insert_many, insert_many_returning_ids, update_many
+from setia.adapters.db.bulk import BulkWriter, in_chunks
 from setia.adapters.db.ledger_store import LedgerStore
 from setia.adapters.db.tables import lot_movements, lots, members, transfers
 from setia.domain import ledger
@@ -32,7 +32,7 @@ _CHANGE_BALANCE = update(members).where(members.c.id == bindparam("member_key"))
     updated_at=bindparam("changed_at", type_=members.c.updated_at.type))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Earning:
     member_id: int
     sale_id: int
@@ -42,7 +42,7 @@ class _Earning:
     expires_on: date | None
 
 
-def earn_points(connection: Connection, context: ImportContext, rows: list[ImportRow], sale_ids: list[int],
+def earn_points(writer: BulkWriter, context: ImportContext, rows: list[ImportRow], sale_ids: list[int],
                 debts: dict[int, int]) -> tuple[int, int]:
     """The points of the batch's new sales (`debts`: the open debt of the members found); returns the
     points earned and the points expired."""
@@ -55,13 +55,13 @@ def earn_points(connection: Connection, context: ImportContext, rows: list[Impor
                                context.program.expiry.expiry_day(earned_on))
             (repaying if debts.get(row.member_id) else bulk).append(earning)
     balance_changes: dict[int, int] = defaultdict(int)
-    _earn_in_bulk(connection, context, bulk)
+    _earn_in_bulk(writer, context, bulk)
     for earning in bulk:
         balance_changes[earning.member_id] += earning.points
-    expired = _earn_repaying_debt(connection, context, repaying)
-    expired += _expire_due(connection, context, {e.member_id for e in bulk + repaying}, balance_changes)
+    expired = _earn_repaying_debt(writer.connection, context, repaying)
+    expired += _expire_due(writer, context, {e.member_id for e in bulk + repaying}, balance_changes)
     # Atomic increments, never read-modify-write, as LedgerStore.change_balance does.
-    update_many(connection, _CHANGE_BALANCE, [
+    writer.update(_CHANGE_BALANCE, [
         {"member_key": member_id, "points_change": points, "changed_at": context.now}
         for member_id, points in balance_changes.items() if points])
     return sum(e.points for e in bulk + repaying), expired
@@ -76,20 +76,20 @@ def _transfer_row(context: ImportContext, member_id: int, from_account: str, to_
             "occurred_at": occurred_at, "created_at": context.now}
 
 
-def _earn_in_bulk(connection: Connection, context: ImportContext, earnings: list[_Earning]) -> None:
+def _earn_in_bulk(writer: BulkWriter, context: ImportContext, earnings: list[_Earning]) -> None:
     if not earnings:
         return
     # One earn transfer and one lot per sale, all new: the sale id finds them again.
-    transfer_ids = insert_many_returning_ids(connection, transfers, [
+    transfer_ids = writer.insert_returning_ids(transfers, [
         _transfer_row(context, e.member_id, ledger.ISSUANCE, "member", e.points, ledger.EARN, e.occurred_at,
                       sale_id=e.sale_id, program_version=context.program.version) for e in earnings],
         transfers.c.sale_id, transfers.c.reason == ledger.EARN)
-    lot_ids = insert_many_returning_ids(connection, lots, [
+    lot_ids = writer.insert_returning_ids(lots, [
         {"merchant_id": context.merchant_id, "member_id": e.member_id, "transfer_id": transfer_ids[e.sale_id],
          "sale_id": e.sale_id, "amount": e.points, "remaining": e.points, "expired_amount": 0,
          "earned_on": e.earned_on, "expires_on": e.expires_on, "created_at": context.now} for e in earnings],
         lots.c.sale_id)
-    insert_many(connection, lot_movements, [
+    writer.insert(lot_movements, [
         {"merchant_id": context.merchant_id, "lot_id": lot_ids[e.sale_id], "transfer_id": transfer_ids[e.sale_id],
          "delta": e.points, "kind": "earn"} for e in earnings])
 
@@ -111,24 +111,24 @@ def _earn_repaying_debt(connection: Connection, context: ImportContext, earnings
     return expired
 
 
-def _expire_due(connection: Connection, context: ImportContext, member_ids: set[int],
+def _expire_due(writer: BulkWriter, context: ImportContext, member_ids: set[int],
                 balance_changes: dict[int, int]) -> int:
     """MemberLedger.expire_due for many members at once: one expire transfer per member for all their
     lots past their last day, the ones just imported included. Returns the points expired."""
     due_by_member: dict[int, list[Any]] = defaultdict(list)
     for chunk in in_chunks(sorted(member_ids)):
-        for lot in connection.execute(_DUE_LOTS, {"merchant_id": context.merchant_id, "keys": chunk,
-                                                  "today": context.today}).all():
+        parameters = {"merchant_id": context.merchant_id, "keys": chunk, "today": context.today}
+        for lot in writer.connection.execute(_DUE_LOTS, parameters).all():
             due_by_member[lot.member_id].append(lot)
     if not due_by_member:
         return 0
     totals = {member_id: sum(lot.remaining for lot in due) for member_id, due in due_by_member.items()}
-    transfer_ids = insert_many_returning_ids(connection, transfers, [
+    transfer_ids = writer.insert_returning_ids(transfers, [
         _transfer_row(context, member_id, "member", ledger.EXPIRY, points, ledger.EXPIRE, context.now)
         for member_id, points in totals.items()], transfers.c.member_id, transfers.c.reason == ledger.EXPIRE)
     due_lots = [(lot, transfer_ids[member_id]) for member_id, due in due_by_member.items() for lot in due]
-    update_many(connection, _EXPIRE_LOT, [{"lot_key": lot.id, "points": lot.remaining} for lot, _ in due_lots])
-    insert_many(connection, lot_movements, [
+    writer.update(_EXPIRE_LOT, [{"lot_key": lot.id, "points": lot.remaining} for lot, _ in due_lots])
+    writer.insert(lot_movements, [
         {"merchant_id": context.merchant_id, "lot_id": lot.id, "transfer_id": transfer_id, "delta": -lot.remaining,
          "kind": "expire"} for lot, transfer_id in due_lots])
     for member_id, points in totals.items():
