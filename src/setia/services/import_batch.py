@@ -22,7 +22,7 @@ from setia.services.context import Caller, as_utc
 from setia.services.identifiers import member_number_for
 from setia.services.import_points import earn_points
 from setia.services.sales import SaleRequest
-from setia.services.sales import _rows as sale_rows  # the very rows record_sale writes
+from setia.services.sales import sale_rows  # the very rows record_sale writes
 
 NEW_MEMBER = -1  # stands for a member this batch registers
 

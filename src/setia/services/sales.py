@@ -137,7 +137,7 @@ def quote_sale(connection: Connection, caller: Caller, request: SaleRequest, now
         ledger.check_can_redeem(member_ledger.debt, priced.points_spent)
         ledger.plan_draw([lot.as_lot() for lot in member_ledger.lots.values()], priced.points_spent, today)
         balance_after = member_ledger.spendable - priced.points_spent + priced.points_earned
-    rows = _rows(priced, request, program, caller, now, member_id=request.member_id)
+    rows = sale_rows(priced, request, program, caller, now, member_id=request.member_id)
     rows["sale"]["vouchers"] = sale_vouchers.quoted(priced)
     document = sale_document(rows["sale"], rows["lines"], rows["rewards"], rows["tenders"],
                              balance_after=balance_after,
@@ -179,7 +179,7 @@ def record_sale(connection: Connection, caller: Caller, request: SaleRequest, no
         program, priced_request, member_ledger is not None, vouchers, circumstances, card_discounts))
     if member_ledger is not None:
         ledger.check_can_redeem(member_ledger.debt, priced.points_spent)
-    rows = _rows(priced, request, program, caller, now, member_id=request.member_id, occurred_at=occurred_at,
+    rows = sale_rows(priced, request, program, caller, now, member_id=request.member_id, occurred_at=occurred_at,
                  fingerprint=fingerprint)
     sale_id = connection.execute(_INSERT_SALE, rows["sale"]).scalar_one()
     rows["sale"]["id"] = sale_id
@@ -228,7 +228,7 @@ def record_sale(connection: Connection, caller: Caller, request: SaleRequest, no
                             balance_after=balance_after, expiring=expiring), **effects}
 
 
-def _rows(priced: PricedSale, request: SaleRequest, program: Program, caller: Caller, now: datetime,
+def sale_rows(priced: PricedSale, request: SaleRequest, program: Program, caller: Caller, now: datetime,
           member_id: int | None, occurred_at: datetime | None = None, fingerprint: str = "") -> dict[str, Any]:
     """The rows a sale is stored as; the answer to the caller is built from the same rows."""
     merchant_id = caller.merchant_id
