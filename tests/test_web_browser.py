@@ -288,3 +288,57 @@ def test_pages_fit_phone_and_desktop(cafe, browser, width):
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
     page.screenshot(path=str(ARTIFACTS / f"receipt-{width}.png"), full_page=True)
     page.context.close()
+
+
+def test_tier_stamp_cards_and_a_voucher_at_the_till(cafe, browser):
+    from setia.domain.sale import LineInput
+    from setia.services import programs
+    from setia.services import vouchers as voucher_service
+    from setia.services.members import MemberDetails, register_member
+    from setia.services.sales import SaleRequest, record_sale
+
+    database, merchant_id, base_url = cafe
+    now, caller = datetime.now(timezone.utc), Caller(merchant_id, "test")
+    americano = LineInput(name="Americano", sku="AMERICANO", category="coffee", quantity=4, unit_price=22000)
+    with database.write() as connection:
+        programs.update_program(connection, merchant_id, {
+            "tiers": {"basis": "spend", "window": "lifetime", "levels": [
+                {"code": "silver", "name": "Silver", "threshold": 50000},
+                {"code": "gold", "name": "Gold", "threshold": 2000000, "discount_percent": 10}]},
+            "stamp_cards": [{"id": "kopi", "name": "Kartu Kopi", "per": "item", "categories": ["coffee"],
+                             "card_size": 3, "reward": {"kind": "free_product", "product_sku": "AMERICANO"}}]},
+            "test", now)
+        rina = register_member(connection, caller, MemberDetails(name="Rina Loyal", phone="+6281399990001"), now)
+        record_sale(connection, caller, SaleRequest(lines=[americano], member_id=rina), now)  # a full card + 1 stamp
+        batch = voucher_service.create_batch(connection, caller, "launch", 1, voucher_service.issue_terms_from_dict(
+            {"voucher": {"value_kind": "fixed", "amount": 5000}}), now)
+        code = voucher_service.batch_codes_csv(connection, merchant_id, int(batch["id"])).split()[1].split(",")[0]
+    page = _page(browser, base_url)
+    _sign_in(page, "demo.kasir", "kasir-demo")
+    _scan(page, "AMERICANO")
+    _scan(page, "AMERICANO")
+    page.keyboard.press("F4")
+    page.keyboard.type("081399990001")
+    _swapped(page, lambda: page.keyboard.press("Enter"))
+    assert "Silver" in page.inner_text("#member-tier")
+    assert "lagi menuju Gold" in page.inner_text("#member-tier-progress")
+    assert "Kartu Kopi 1/3" in page.inner_text("#stamp-cards")
+    _swapped(page, lambda: page.keyboard.press("F6"))  # redeem the full card on this sale
+    assert "ditukar di transaksi ini" in page.inner_text("#stamp-cards")
+    page.keyboard.press("F7")
+    assert page.evaluate("document.activeElement.id") == "voucher_entry"
+    page.keyboard.type("SALAH-KODE")
+    _swapped(page, lambda: page.keyboard.press("Enter"))
+    assert page.inner_text("#voucher-error") == "Kode voucher ini tidak bisa dipakai."
+    page.fill("#voucher_entry", code)
+    _swapped(page, lambda: page.keyboard.press("Enter"))
+    assert code in page.inner_text("#vouchers") and "−Rp5.000" in page.inner_text("#totals")
+    assert page.inner_text("#total-due") == "Rp17.000"  # 2 × 22.000, one free, Rp5.000 voucher
+    page.screenshot(path=str(ARTIFACTS / "register-loyalty-1280.png"), full_page=True)
+    page.keyboard.press("F8")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/receipt?new=1")
+    assert "Kartu stempel ditukar: Kartu Kopi" in page.inner_text("#receipt-stamps")
+    assert "Tingkat: Silver" in page.inner_text("#receipt-tier")
+    assert code in page.inner_text("#receipt")
+    page.context.close()

@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from setia.adapters.db.engine import Database
-from setia.adapters.db.tables import members, products, shifts, staff, staff_sessions, stock_levels, transfers
+from setia.adapters.db.tables import (members, products, sales, shifts, staff, staff_sessions, stamp_cards,
+                                      stock_levels, transfers, voucher_uses)
 from setia.services.catalogue import ProductDetails, create_product
 from setia.services.staff import create_staff
 from setia.services.stock import RECEIVE, move_stock
@@ -407,3 +408,135 @@ def test_the_receipt_page_sends_to_the_outlet_printer(till):
     listener.thread.join(timeout=5)
     assert "Terkirim ke printer di 127.0.0.1." in response.text
     assert b"Kopi Susu" in listener.received and b"Rp25.000" in listener.received
+
+
+# The program at the till: tiers, stamp cards, vouchers, rewards open to the member -------------------------
+TIERS = {"basis": "spend", "window": "rolling_months", "window_months": 12, "review_months": 12, "levels": [
+    {"code": "silver", "name": "Silver", "threshold": 1000000},
+    {"code": "gold", "name": "Gold", "threshold": 5000000, "discount_percent": 10},
+    {"code": "platinum", "name": "Platinum", "threshold": 15000000, "discount_percent": 15}]}
+COFFEE_CARD = {"id": "kopi", "name": "Kartu Kopi", "per": "item", "categories": ["coffee"], "card_size": 9,
+               "reward": {"kind": "free_product", "product_sku": "KOPI"}}
+COFFEES = ("Kopi Susu", 1, 25000, "KOPI", "coffee")
+
+
+@pytest.fixture
+def no_voucher_limits():
+    from setia.adapters.rate_limit import voucher_lookup_failures
+
+    voucher_lookup_failures.reset()  # per process; merchant ids repeat between the SQLite and PostgreSQL runs
+    yield voucher_lookup_failures
+    voucher_lookup_failures.reset()
+
+
+def _coffees(count: int) -> tuple:
+    return (COFFEES[0], count, *COFFEES[2:])
+
+
+def _set_tier(till: Till, member_id: int, tier_code: str | None) -> None:
+    with till.database.write() as connection:
+        connection.execute(members.update().where(members.c.id == member_id).values(tier_code=tier_code))
+
+
+def test_the_member_panel_shows_the_tier_its_progress_and_the_stamp_cards(till):
+    till.shop.configure(tiers=TIERS, stamp_cards=[COFFEE_CARD])
+    siti = till.shop.member("Siti")
+    till.shop.sell(siti, _coffees(6))  # Rp150.000 spent, 6 stamps
+    _set_tier(till, siti, "gold")
+    client, csrf = till.client("cashier")
+    _open_shift(client, csrf)
+    response = client.post("/pos/cart", data=_cart(csrf, (till.cake_id, 1), op="update", member_id=str(siti)))
+    html = response.text
+    assert re.search(r'id="member-tier">Tingkat: <b>Gold</b>', html)
+    assert "Rp14.850.000 lagi menuju Platinum" in html
+    assert "Kartu Kopi 6/9" in html
+    # The quote applies the tier discount by itself; the totals name it
+    assert "Diskon Gold" in html and 'id="tier-discount">−Rp6.000<' in html
+    assert 'id="total-due">Rp54.000<' in html
+    client.post("/language", data={"csrf_token": csrf, "language": "en", "next": "/pos"})
+    english = client.post("/pos/cart", data=_cart(csrf, (till.cake_id, 1), op="update", member_id=str(siti))).text
+    assert "Rp14.850.000 more to Platinum" in english and "Gold discount" in english
+
+
+def test_a_full_stamp_card_is_redeemed_at_the_till(till):
+    till.shop.configure(stamp_cards=[COFFEE_CARD])
+    budi = till.shop.member("Budi")
+    till.shop.sell(budi, _coffees(9))
+    client, csrf = till.client("cashier")
+    _open_shift(client, csrf)
+    panel = client.post("/pos/cart", data=_cart(csrf, (till.coffee_id, 2), op="update", member_id=str(budi))).text
+    card_id = re.search(r'data-op="stamp_card:(\d+)"', panel).group(1)
+    assert "Kartu Kopi 9/9 · penuh: tukar" in panel
+    chosen = client.post("/pos/cart", data=_cart(csrf, (till.coffee_id, 2), op=f"stamp_card:{card_id}",
+                                                 member_id=str(budi))).text
+    assert f'name="stamp_card_id" value="{card_id}"' in chosen
+    assert 'id="total-due">Rp25.000<' in chosen  # one coffee free
+    assert "ditukar di transaksi ini" in chosen
+    finish = client.post("/pos/cart", data=_cart(csrf, (till.coffee_id, 2), op="finish", member_id=str(budi),
+                                                 stamp_card_id=card_id), headers={"HX-Request": "true"})
+    receipt = client.get(finish.headers["HX-Redirect"]).text
+    assert "Kartu stempel ditukar: Kartu Kopi" in receipt
+    assert 'id="receipt-total">Rp25.000<' in receipt
+    with till.database.read() as connection:
+        status = connection.execute(select(stamp_cards.c.status).where(stamp_cards.c.id == int(card_id))).scalar()
+    assert status == "redeemed"
+    # The same card again is refused next to the cards, and the sale stays as it was
+    again = client.post("/pos/cart", data=_cart(csrf, (till.coffee_id, 2), op=f"stamp_card:{card_id}",
+                                                member_id=str(budi))).text
+    assert _field_error(again, "stamp_cards") == "Kartu stempel ini tidak bisa ditukar pada transaksi ini."
+    assert 'name="stamp_card_id"' not in again and 'id="total-due">Rp50.000<' in again
+
+
+def test_a_voucher_is_applied_and_an_invalid_one_is_refused_with_nothing_written(till, no_voucher_limits):
+    from setia.services import vouchers as voucher_service
+
+    with till.database.write() as connection:
+        batch = voucher_service.create_batch(connection, till.shop.caller, "launch", 1, voucher_service.
+                                             issue_terms_from_dict({"voucher": {"value_kind": "fixed",
+                                                                                "amount": 10000}}), till.shop.now)
+        code = voucher_service.batch_codes_csv(connection, till.shop.merchant_id, int(batch["id"])).split()[1]
+    code = code.split(",")[0]
+    client, csrf = till.client("cashier")
+    _open_shift(client, csrf)
+    wrong = client.post("/pos/cart", data=_cart(csrf, (till.cake_id, 1), op="voucher", voucher_entry="NOPE-1234"))
+    assert _field_error(wrong.text, "voucher") == "Kode voucher ini tidak bisa dipakai."
+    assert 'name="voucher_code"' not in wrong.text and 'id="total-due">Rp60.000<' in wrong.text
+    assert 'id="voucher_entry" name="voucher_entry" value="NOPE-1234"' in wrong.text
+    applied = client.post("/pos/cart", data=_cart(csrf, (till.cake_id, 1), op="voucher", voucher_entry=code.lower()))
+    assert f'name="voucher_code" value="{code.lower()}"' in applied.text
+    assert f"Voucher {code}" in applied.text and 'id="total-due">Rp50.000<' in applied.text
+    mine = till.shop.merchant_id
+    assert till.count(voucher_uses, voucher_uses.c.merchant_id == mine) == 0  # a quote writes nothing
+    assert till.count(sales, sales.c.merchant_id == mine) == 0
+
+    # Too many wrong codes: a polite message, the cart unchanged
+    for _ in range(12):
+        client.post("/pos/cart", data=_cart(csrf, (till.cake_id, 1), op="voucher", voucher_entry="SALAH-0000"))
+    limited = client.post("/pos/cart", data=_cart(csrf, (till.cake_id, 1), op="voucher", voucher_entry="SALAH-0001"))
+    assert "mohon tunggu satu menit" in _field_error(limited.text, "voucher")
+    no_voucher_limits.reset()
+
+    finish = client.post("/pos/cart", data=_cart(csrf, (till.cake_id, 1), op="finish", voucher_code=code),
+                         headers={"HX-Request": "true"})
+    receipt = client.get(finish.headers["HX-Redirect"]).text
+    assert f"Voucher {code}" in receipt and 'id="receipt-total">Rp50.000<' in receipt
+    assert till.count(voucher_uses, voucher_uses.c.merchant_id == mine) == 1
+
+
+def test_a_tier_only_reward_is_hidden_from_a_member_without_the_tier(till):
+    till.shop.configure(tiers=TIERS)
+    till.shop.reward(name="Diskon Gold Rp5.000", kind="fixed_discount", points_cost=10, discount_amount=5000,
+                     tier_codes=["gold"])
+    till.shop.reward(name="Potongan Rp2.000", kind="fixed_discount", points_cost=10, discount_amount=2000)
+    till.shop.reward(name="Potongan Mahal", kind="fixed_discount", points_cost=5000, discount_amount=50000)
+    siti, budi = till.shop.member("Siti"), till.shop.member("Budi")
+    for member_id in (siti, budi):
+        till.shop.adjust(member_id, 200)
+    _set_tier(till, siti, "gold")
+    client, csrf = till.client("cashier")
+    _open_shift(client, csrf)
+    plain = client.post("/pos/cart", data=_cart(csrf, (till.cake_id, 1), op="update", member_id=str(budi))).text
+    gold = client.post("/pos/cart", data=_cart(csrf, (till.cake_id, 1), op="update", member_id=str(siti))).text
+    assert "Potongan Rp2.000" in plain and "Diskon Gold Rp5.000" not in plain
+    assert "Potongan Rp2.000" in gold and "Diskon Gold Rp5.000" in gold
+    assert "Potongan Mahal" not in plain + gold  # more points than either has

@@ -116,3 +116,36 @@ def test_every_text_on_the_pages_has_an_indonesian_translation():
                                                                                                "gettext": None})
              if isinstance(message, str)}
     assert sorted(found - set(ID)) == []
+
+
+def test_the_printed_receipt_shows_the_tier_stamps_and_vouchers(shop):
+    from setia.queries.register import receipt
+    from setia.services import vouchers as voucher_service
+
+    shop.configure(tiers={"basis": "spend", "window": "lifetime", "levels": [
+                       {"code": "silver", "name": "Silver", "threshold": 100000},
+                       {"code": "gold", "name": "Gold", "threshold": 500000, "discount_percent": 10}]},
+                   stamp_cards=[{"id": "kopi", "name": "Kartu Kopi", "per": "item", "skus": ["KOPI"], "card_size": 2,
+                                 "reward": {"kind": "free_product", "product_sku": "KOPI"}}])
+    with shop.database.write() as connection:
+        terms = voucher_service.issue_terms_from_dict({"voucher": {"value_kind": "fixed", "amount": 5000}})
+        batch = voucher_service.create_batch(connection, shop.caller, "launch", 1, terms, shop.now)
+        code = voucher_service.batch_codes_csv(connection, shop.merchant_id, int(batch["id"])).split()[1].split(",")[0]
+    staff, _, first_sale = _sale_to_a_member(shop)  # 2 coffees: Rp50.000, a full coffee card
+    member_id = int(first_sale["member_id"])
+    with shop.database.write() as connection:
+        product_id = create_product(connection, shop.merchant_id, ProductDetails(sku="KUE", name="Kue", price=70000),
+                                    shop.now)
+    with shop.database.write() as connection:
+        sale = finish_sale(connection, staff, Cart(external_id=f"t-{uuid.uuid4().hex}", member_id=member_id,
+                                                   lines=[CartLine(product_id, 1)], voucher_codes=[code]), shop.now)
+        document = receipt(connection, shop.merchant_id, int(sale["id"]), shop.now)
+    text = "\n".join(line.text for line in receipt_lines(document, 58, "id"))
+    assert f"Voucher {code}" in text and "-Rp5.000" in text
+    assert "Tingkat: Silver" in text and "Rp385.000 lagi menuju Gold" in text  # 50.000 + 65.000 spent
+    assert all(len(line) <= 32 for line in text.split("\n"))
+    with shop.database.read() as connection:
+        first = receipt(connection, shop.merchant_id, int(first_sale["id"]), shop.now)
+    first_text = "\n".join(line.text for line in receipt_lines(first, 58, "id"))
+    assert "Stempel: Kartu Kopi" in first_text and "+2" in first_text
+    assert "Kartu penuh: Kartu Kopi" in first_text

@@ -48,6 +48,8 @@ class Cart:
     tenders: dict[str, int] = field(default_factory=dict)  # cash, card, qris, ewallet: rupiah
     references: dict[str, str] = field(default_factory=dict)  # card, qris, ewallet: approval / reference
     points: int = 0  # points as payment
+    voucher_codes: list[str] = field(default_factory=list)  # applied after the rewards, in this order
+    stamp_card_ids: list[str] = field(default_factory=list)  # the member's full stamp cards redeemed on this sale
 
 
 def _catalogue_rows(connection: Connection, merchant_id: int, product_ids: list[int]) -> dict[int, Any]:
@@ -89,7 +91,8 @@ def _tenders(cart: Cart, with_points: bool = True) -> list[TenderInput]:
 def _request(connection: Connection, staff: StaffMember, cart: Cart, tenders: list[TenderInput]) -> SaleRequest:
     return SaleRequest(lines=sale_lines_for(connection, staff, cart), member_id=cart.member_id,
                        order_discount=cart.order_discount, reward_ids=list(cart.reward_ids), tenders=tenders,
-                       outlet_id=outlet_for(connection, staff), external_id=cart.external_id)
+                       outlet_id=outlet_for(connection, staff), external_id=cart.external_id,
+                       voucher_codes=list(cart.voucher_codes), stamp_card_ids=list(cart.stamp_card_ids))
 
 
 def _settled_tenders(connection: Connection, staff: StaffMember, cart: Cart, now: datetime) -> tuple[list[TenderInput], int, int]:

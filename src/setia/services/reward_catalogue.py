@@ -183,6 +183,36 @@ def release_usage(connection: Connection, reward_id: int, member_id: int, period
             reward_usage.c.used > 0).values(used=reward_usage.c.used - 1))
 
 
+def rewards_open_to(connection: Connection, merchant_id: int, member_id: int, candidates: list[Reward],
+                    balance: int, today: date) -> list[Reward]:
+    """The candidates this member may redeem now: points enough, and within the reward's dates, tiers, limits
+    and stock, checked as a redemption checks them (without taking anything)."""
+    affordable = [reward for reward in candidates if reward.active and reward.points_cost <= balance]
+    if not affordable:
+        return []
+    tier_code = member_tier_code(connection, merchant_id, member_id)
+    ids = [int(reward.id) for reward in affordable if str(reward.id).isdigit()]
+    used = {(row.reward_id, row.scope, row.period): row.used for row in connection.execute(
+        select(reward_usage.c.reward_id, reward_usage.c.scope, reward_usage.c.period, reward_usage.c.used)
+        .where(reward_usage.c.reward_id.in_(ids)))} if ids else {}
+    stock = dict(connection.execute(select(rewards.c.id, rewards.c.stock).where(rewards.c.id.in_(ids))).all()) \
+        if ids else {}
+    open_to = []
+    for reward in affordable:
+        try:
+            check_available(reward, today, tier_code)
+        except RewardUnavailable:
+            continue
+        reward_id = int(reward.id) if str(reward.id).isdigit() else None
+        if any(counter.limit is not None and used.get((reward_id, counter.scope, counter.period), 0) >= counter.limit
+               for counter in usage_counters(reward, member_id, today)):
+            continue
+        if stock.get(reward_id) is not None and stock[reward_id] <= 0:
+            continue
+        open_to.append(reward)
+    return open_to
+
+
 def _take_stock(connection: Connection, reward: Reward) -> int | None:
     """One item out of stock, atomically; refused when none is left. None: no stock kept."""
     row = connection.execute(

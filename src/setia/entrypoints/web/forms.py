@@ -10,6 +10,7 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from setia.domain.errors import SetiaError, ValidationFailed
+from setia.domain.vouchers import code_key
 from setia.services.register import MONEY_TENDERS, Cart, CartLine
 from setia.services.shifts import parse_rupiah
 
@@ -55,6 +56,11 @@ def cart_from_form(form: FormData) -> tuple[Cart, dict[str, str]]:
     member = (form.get("member_id") or "").strip()
     cart.member_id = int(member) if member.isdigit() else None
     cart.reward_ids = [str(r) for r in form.getlist("reward_id") if str(r).isdigit()]
+    cart.stamp_card_ids = [str(c) for c in form.getlist("stamp_card_id") if str(c).isdigit()][:10]
+    for code in form.getlist("voucher_code")[:10]:
+        code = str(code).strip()[:64]
+        if code and code_key(code) not in (code_key(known) for known in cart.voucher_codes):
+            cart.voucher_codes.append(code)
     for name, target in (("order_discount", "order_discount"), *((kind, kind) for kind in MONEY_TENDERS)):
         try:
             amount = parse_rupiah(form.get(name), target, required=False)
@@ -89,6 +95,9 @@ FIELD_BY_CODE = {
     "tender_invalid": "cash",
     "duplicate_member": "new_phone",
     "invalid_phone": "new_phone",
+    "voucher_invalid": "voucher",
+    "rate_limited": "voucher",
+    "stamp_card_not_redeemable": "stamp_cards",
 }
 
 
@@ -97,6 +106,10 @@ def error_field(error: SetiaError, default: str = "general") -> str:
     if isinstance(field, str) and field:
         if field.startswith("tenders"):
             return "cash"
+        if field.startswith("voucher_codes"):
+            return "voucher"
+        if field.startswith("stamp_card_ids"):
+            return "stamp_cards"
         return field
     return FIELD_BY_CODE.get(error.code, default)
 
@@ -118,6 +131,12 @@ def error_message(error: SetiaError, gettext: Callable[[str], str]) -> str:
         return gettext("Only %(quantity_left)s left to refund on this line.") % details
     if error.code == "reward_not_applicable":
         return gettext("This reward can't be used on this sale.")
+    if error.code == "voucher_invalid":
+        return gettext("This voucher code can't be used.")
+    if error.code == "rate_limited" and "retry_after_seconds" in details:
+        return gettext("Too many wrong voucher codes; please wait a minute and try again.")
+    if error.code == "stamp_card_not_redeemable":
+        return gettext("This stamp card can't be redeemed on this sale.")
     if error.code == "duplicate_member":
         return gettext("A member with this phone number already exists.")
     if error.code == "invalid_phone":

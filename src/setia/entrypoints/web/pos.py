@@ -75,6 +75,7 @@ def cart_action(request: Request, post: Posted = Depends(posted)) -> Response:
     errors = {field: gettext(message) for field, message in errors.items()}
     extra: dict[str, Any] = {}
     focus, forbidden = "q", False
+    form_errors = bool(errors)
     if not cart.external_id.startswith("till-"):
         cart.external_id = f"till-{cart.external_id}"
     try:
@@ -89,16 +90,23 @@ def cart_action(request: Request, post: Posted = Depends(posted)) -> Response:
         if op == "register_member":  # the new-member form's fields are new_name and new_phone
             field = {"name": "new_name", "phone": "new_phone"}.get(field, field)
         errors[field] = error_message(error, gettext)
-        focus = {"finish": "cash", "register_member": "new_name"}.get(op, "q")
+        focus = {"finish": "cash", "register_member": "new_name", "voucher": "voucher_entry"}.get(op, "q")
         if op == "register_member":
             extra.update(show_new_member=True, new_name=post.text("new_name"), new_phone=post.text("new_phone"))
-    context = _screen(request, session, cart, errors, focus=focus, op=op, **extra)
+        if op == "voucher":
+            extra["voucher_entry"] = post.text("voucher_entry").strip()[:64]
+    # A refused change was taken back: the cart is still priced (and shown) as it was before.
+    reprice = not form_errors and op.partition(":")[0] in UNDONE_WHEN_REFUSED
+    context = _screen(request, session, cart, errors, focus=focus, op=op, reprice=reprice, **extra)
     forbidden = forbidden or context.get("forbidden", False)
     return render(request, "_register.html", session, status_code=403 if forbidden else 200, **context)
 
 
+UNDONE_WHEN_REFUSED = ("voucher", "stamp_card", "stamp_card_first", "reward", "points")
+
+
 def _screen(request: Request, session: WebSession, cart: Cart, errors: dict[str, str], focus: str = "q",
-            **extra: Any) -> dict[str, Any]:
+            reprice: bool = False, **extra: Any) -> dict[str, Any]:
     """Everything the register screen shows: the priced cart, the member panel, errors, what to focus."""
     gettext = translations(session.language).gettext
     if not cart.external_id or cart.external_id == "till-":
@@ -112,11 +120,11 @@ def _screen(request: Request, session: WebSession, cart: Cart, errors: dict[str,
             except SetiaError as error:
                 errors["member"] = error_message(error, gettext)
                 cart.member_id = None
-        if cart.lines and not errors:
+        if cart.lines and (reprice or not errors):
             try:
                 quote = quote_cart(connection, session.staff, cart, utc_now())
             except SetiaError as error:
-                errors[error_field(error)] = error_message(error, gettext)
+                errors.setdefault(error_field(error), error_message(error, gettext))
                 extra["forbidden"] = extra.get("forbidden", False) or error.code == "forbidden"
     if "member_notice" in extra:
         extra["member_notice"] = gettext(extra["member_notice"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from setia.adapters.print.escpos_printer import CHARACTERS_PER_LINE, PrintLine
@@ -34,6 +35,10 @@ def receipt_lines(document: dict[str, Any], paper_width_mm: int, language: str =
     totals = sale["totals"]
     if totals["order_discount"]:
         lines.append(PrintLine(_pair(_("Order discount"), "-" + rupiah(totals["order_discount"]), width)))
+    if totals.get("tier_discount"):
+        tier = (document.get("tier") or {}).get("tier")
+        label = _("%(tier)s discount") % {"tier": tier["name"] if tier else _("Tier")}
+        lines.append(PrintLine(_pair(label, "-" + rupiah(totals["tier_discount"]), width)))
     for reward in sale["rewards"]:
         if reward["discount_amount"] and not any(l["reward_discount"] for l in sale["lines"]):
             lines.append(PrintLine(_pair(reward["name"], "-" + rupiah(reward["discount_amount"]), width)))
@@ -62,8 +67,39 @@ def receipt_lines(document: dict[str, Any], paper_width_mm: int, language: str =
         for expiry in points["expiring"][:1]:
             lines.append(PrintLine(_("%(points)s points expire on %(day)s") % {
                 "points": expiry["points"], "day": day(expiry["expires_on"], language)}))
+        lines.extend(_loyalty_lines(document, width, language, _))
     lines.append(PrintLine(document["footer"] or _("Thank you!"), center=True))
     return lines
+
+
+def _loyalty_lines(document: dict[str, Any], width: int, language: str, _: Any) -> list[PrintLine]:
+    """Stamps earned, cards filled and redeemed on this sale; the member's tier and what the next one takes."""
+    lines = []
+    stamps = document.get("stamps") or {}
+    for card in stamps.get("earned", []):
+        lines.append(PrintLine(_pair(f"{_('Stamps')}: {card['name']}", f"+{card['stamps']}", width)))
+    for card in stamps.get("completed", []):
+        lines.extend(_wrapped(_("Card full: %(name)s, the reward is ready") % {"name": card["name"]}, width))
+    for card in stamps.get("redeemed", []):
+        lines.extend(_wrapped(_("Stamp card redeemed: %(name)s") % {"name": card["name"]}, width))
+    tier = document.get("tier")
+    if tier:
+        lines.extend(_wrapped(f"{_('Tier')}: {tier['tier']['name'] if tier['tier'] else _('no tier yet')}", width))
+        upcoming = tier.get("next_tier")
+        if upcoming:
+            if tier["basis"] == "points":
+                text = _("%(amount)s points more to %(tier)s") % {"amount": tier["missing"], "tier": upcoming["name"]}
+            else:
+                text = _("%(amount)s more to %(tier)s") % {"amount": rupiah(tier["missing"], language),
+                                                            "tier": upcoming["name"]}
+            if tier.get("missing_by"):
+                text += " " + _("by %(day)s") % {"day": day(tier["missing_by"], language)}
+            lines.extend(_wrapped(text, width))
+    return lines
+
+
+def _wrapped(text: str, width: int) -> list[PrintLine]:
+    return [PrintLine(part) for part in textwrap.wrap(text, width) or [""]]
 
 
 def tender_label(kind: str, gettext: Any) -> str:

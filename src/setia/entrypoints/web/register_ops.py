@@ -5,7 +5,7 @@ for the screen; a refusal is raised (a SetiaError) and shown next to its field."
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from setia.adapters.db.engine import Database
@@ -13,7 +13,9 @@ from setia.domain.errors import SetiaError, ValidationFailed
 from setia.domain.staff import REGISTER_MEMBER
 from setia.entrypoints.web.deps import Posted
 from setia.queries.catalogue import find_by_code, search_products
-from setia.queries.register import find_member_for_till
+from setia.domain.vouchers import code_key
+from setia.queries.register import find_member_for_till, redeemable_full_cards
+from setia.queries.stamps import member_stamp_cards
 from setia.services.context import Caller, utc_now
 from setia.services.members import MemberDetails, register_member
 from setia.services.register import Cart, CartLine, points_payment_limit, quote_cart
@@ -91,6 +93,7 @@ def _choose_member(context: OpContext) -> Outcome:
 
 def _clear_member(context: OpContext) -> Outcome:
     context.cart.member_id, context.cart.reward_ids, context.cart.points = None, [], 0
+    context.cart.stamp_card_ids = []
     return "q", {}
 
 
@@ -128,6 +131,47 @@ def _toggle_reward(context: OpContext) -> Outcome:
     return "q", {}
 
 
+def _toggle_stamp_card(context: OpContext) -> Outcome:
+    """Redeem a full stamp card on this sale (the quote prices its reward), or take it off again."""
+    card_id, cart = context.argument, context.cart
+    if card_id in cart.stamp_card_ids:
+        cart.stamp_card_ids.remove(card_id)
+    elif card_id.isdigit():
+        cart.stamp_card_ids.append(card_id)
+        _check_or_undo(context, lambda: cart.stamp_card_ids.remove(card_id))
+    return "q", {}
+
+
+def _redeem_first_card(context: OpContext) -> Outcome:
+    """The shortcut: redeem the first full card not yet on this sale."""
+    if context.cart.member_id is None:
+        return "q", {}
+    with context.database.read() as connection:
+        cards = member_stamp_cards(connection, context.staff.merchant_id, context.cart.member_id)
+    for card in redeemable_full_cards(cards):  # oldest first, as the panel lists them
+        if card["card_id"] not in context.cart.stamp_card_ids:
+            return _toggle_stamp_card(replace(context, argument=card["card_id"]))
+    return "q", {}
+
+
+def _apply_voucher(context: OpContext) -> Outcome:
+    """Add the typed code; a code that can't be used is refused (`voucher_invalid`) and the cart is unchanged."""
+    code, cart = context.post.text("voucher_entry").strip()[:64], context.cart
+    if not code:
+        return "voucher_entry", {}
+    if code_key(code) in (code_key(known) for known in cart.voucher_codes):
+        return "voucher_entry", {}
+    cart.voucher_codes.append(code)
+    _check_or_undo(context, lambda: cart.voucher_codes.remove(code))
+    return "cash", {}
+
+
+def _remove_voucher(context: OpContext) -> Outcome:
+    context.cart.voucher_codes = [code for code in context.cart.voucher_codes
+                                  if code_key(code) != code_key(context.argument)]
+    return "voucher_entry", {}
+
+
 def _pay_with_points(context: OpContext) -> Outcome:
     _check_or_undo(context, lambda: setattr(context.cart, "points", 0))
     return "cash", {}
@@ -151,6 +195,7 @@ def _exact(context: OpContext) -> Outcome:
 def _new_sale(context: OpContext) -> Outcome:
     cart = context.cart
     cart.lines, cart.member_id, cart.reward_ids, cart.points = [], None, [], 0
+    cart.voucher_codes, cart.stamp_card_ids = [], []
     cart.tenders, cart.references, cart.order_discount, cart.external_id = {}, {}, 0, ""
     return "q", {}
 
@@ -162,7 +207,9 @@ def _update(context: OpContext) -> Outcome:
 OPS: dict[str, Callable[[OpContext], Outcome]] = {
     "scan": _scan, "add": _add, "remove": _remove, "find_member": _find_member, "member": _choose_member,
     "clear_member": _clear_member, "new_member": _new_member, "register_member": _register_member,
-    "reward": _toggle_reward, "points": _pay_with_points, "points_max": _most_points, "exact": _exact, "new_sale": _new_sale, "update": _update,
+    "reward": _toggle_reward, "stamp_card": _toggle_stamp_card, "stamp_card_first": _redeem_first_card,
+    "voucher": _apply_voucher, "remove_voucher": _remove_voucher, "points": _pay_with_points,
+    "points_max": _most_points, "exact": _exact, "new_sale": _new_sale, "update": _update,
 }
 
 

@@ -23,7 +23,7 @@
   }
 
   document.addEventListener("keydown", function (event) {
-    var shortcuts = {F2: "q", F4: "member_q", F8: "cash"};
+    var shortcuts = {F2: "q", F4: "member_q", F7: "voucher_entry", F8: "cash"};
     if (shortcuts[event.key] && document.getElementById("register")) {
       event.preventDefault();
       if (event.key === "F4" && !document.getElementById("member_q")) { focusField("q"); return; }
@@ -31,6 +31,11 @@
       return;
     }
     if (event.key === "Escape" && document.getElementById("q")) { event.preventDefault(); focusField("q"); return; }
+    if (event.key === "F6" && form()) {  // redeem the member's first full stamp card on this sale
+      event.preventDefault();
+      send("stamp_card_first");
+      return;
+    }
     if ((event.key === "F9" || event.key === "F10") && form()) {
       event.preventDefault();
       send(event.key === "F9" ? "exact:card" : "exact:qris");
