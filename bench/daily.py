@@ -1,6 +1,6 @@
 """The daily job (`setia jobs daily`) for one merchant with 100,000 members, on a fresh SQLite file.
 
-Seeds, in bulk through SQLAlchemy Core (`adapters/db/bulk.py`): 100,000 members with birthdays spread over
+Seeds, in bulk (`adapters/db/bulk.py`, its BulkWriter): 100,000 members with birthdays spread over
 the year, 20,000 of them with points (1,000 lots past their last day), 10,000 with a coffee card in progress
 (1,000 past their last day); the program gives a birthday bonus (day window by default) and points and cards
 that expire. Then times: the first run (one day), a rerun of that day (a no-op), and a run after 30 missed
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from setia.adapters.db.bulk import insert_many
+from setia.adapters.db.bulk import BulkWriter
 from setia.adapters.db.engine import Database
 from setia.adapters.db.migrate import upgrade
 from setia.adapters.db.tables import lot_movements, lots, members, merchants, stamp_cards, stamp_movements, transfers
@@ -82,14 +82,15 @@ def seed(database: Database, member_count: int, window: str, rng: random.Random)
         stamp_rows.append({"merchant_id": merchant_id, "member_id": member_id, "card_id": index + 1, "kind": "earn",
                            "stamps": 3, "owed": 0, "actor": "bench", "occurred_at": joined, "created_at": joined})
     with database.write() as connection:
-        insert_many(connection, members, member_rows)
+        insert_many = BulkWriter(connection).insert
+        insert_many(members, member_rows)
         connection.execute(update(merchants).where(merchants.c.id == merchant_id)
                            .values(member_sequence=member_count))
-        insert_many(connection, transfers, transfer_rows)
-        insert_many(connection, lots, lot_rows)
-        insert_many(connection, lot_movements, movement_rows)
-        insert_many(connection, stamp_cards, card_rows)
-        insert_many(connection, stamp_movements, stamp_rows)
+        insert_many(transfers, transfer_rows)
+        insert_many(lots, lot_rows)
+        insert_many(lot_movements, movement_rows)
+        insert_many(stamp_cards, card_rows)
+        insert_many(stamp_movements, stamp_rows)
     return merchant_id
 
 

@@ -28,6 +28,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
@@ -166,7 +167,17 @@ def fresh_postgres(url: str) -> str:
 
 # Seeding ---------------------------------------------------------------------------------------------------
 def seed_members(database_url: str, merchant_id: int, count: int) -> list[dict[str, Any]]:
-    """Members with opening points, through the services (as `setia import` or the API would)."""
+    """Members with opening points, through the services (as `setia import` or the API would).
+
+    In a fresh interpreter, like the server it feeds: the code on disk may change while a long run goes on
+    (other work in the same tree), and members numbered by one version must be read by the same version."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_seed_members, (database_url, merchant_id, count))
+
+
+def _seed_members(database_url: str, merchant_id: int, count: int) -> list[dict[str, Any]]:
     from sqlalchemy import select
 
     from setia.adapters.db.engine import Database
@@ -248,8 +259,11 @@ class Server:
                                          data=json.dumps(body).encode(),
                                          headers={"Authorization": f"Bearer {key}",
                                                   "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            raise RuntimeError(f"{method} {path}: {error.code} {error.read()[:500]!r}") from error
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -341,9 +355,13 @@ def setup_rich(server: Server, database_url: str, merchant_id: int, key: str,
     reward_id = server.call("POST", "/rewards", key, REWARD)["id"]
     floors = set_tier_floors(server, key, members)
     platinum = members[2]  # index 2 of 6: platinum floor
-    quote = server.call("POST", "/sales/quote", key, {
-        "member_number": platinum["number"], "outlet_id": outlet_id, "tenders": [{"kind": "cash", "amount": 100000}],
-        "lines": [{**line, "quantity": 1} for line in LINES]})
+    try:  # informational: which rules a sale earns by
+        quote = server.call("POST", "/sales/quote", key, {
+            "member_number": platinum["number"], "outlet_id": outlet_id,
+            "tenders": [{"kind": "cash", "amount": 100000}], "lines": [{**line, "quantity": 1} for line in LINES]})
+    except RuntimeError as error:
+        say(f"  the sample quote failed: {error}")
+        quote = {}
     points = quote.get("points") or {}
     applied = [item.get("rule_id") or item.get("rule") for item in points.get("rules", []) if item.get("points")]
     return {"outlet_id": outlet_id, "reward_id": reward_id, "earn_rules": len(rules),
@@ -481,6 +499,18 @@ def import_benchmark(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # Report ------------------------------------------------------------------------------------------------------
+def code_version() -> str:
+    """The commit measured, and whether the working tree differed from it (other work in progress)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                                timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "src"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{commit}{' with uncommitted changes in src/' if dirty else ''}" if commit else "unknown"
+
+
 def machine(postgres_url: str) -> dict[str, Any]:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor())
@@ -498,7 +528,7 @@ def machine(postgres_url: str) -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(), "cpu_model": model, "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "postgresql": postgres,
-        "os": f"{platform.system()} {platform.release()}",
+        "os": f"{platform.system()} {platform.release()}", "code": code_version(),
     }
 
 
@@ -512,7 +542,8 @@ def render(results: dict[str, Any]) -> str:
     if info:
         lines += [f"Measured {results.get('measured_at', '?')} on {info['cpus']} CPU cores ({info['cpu_model']}), "
                   f"{info['os']}, Python {info['python']}, SQLite {info['sqlite']}, PostgreSQL {info['postgresql']}; "
-                  f"load average at start {', '.join(map(str, info['load_average_at_start']))}. The machine was "
+                  f"load average at start {', '.join(map(str, info['load_average_at_start']))}; code "
+                  f"{info.get('code', 'not recorded')}. The machine was "
                   f"shared with other work: compare figures within one run (the ratio), not across machines.", ""]
     http = [results[name] for name in ("sqlite", "postgres") if name in results]
     if http:
@@ -561,12 +592,16 @@ def render(results: dict[str, Any]) -> str:
             sample = program.get("sample_quote") or {}
             if program:
                 floors = program.get("tier_floors") or {}
+                earning = sample.get("rules_earning") or []
+                configured = [rule for rule in earning if rule != "spend" and not str(rule).startswith("tier:")]
                 lines += ["", f"Rich program: {program.get('earn_rules')} active earn rules ({program.get('capped_rules')} "
                               f"with a cap per day or month), {program.get('tiers')} tiers (tier floors set on "
                               f"{', '.join(f'{count} {code}' for code, count in floors.items())} of the "
                               f"{rich_sections[0]['members']:,} members), a stamp card per coffee; its sales name "
                               f"the outlet. A platinum member's quote for the load's 3 lines earns "
-                              f"{sample.get('points')} points by {len(sample.get('rules_earning') or [])} rules."]
+                              f"{sample.get('points')} points by {len(earning)} contributions: the base spend rule, "
+                              f"the tier's multiplier and {len(configured)} of the {program.get('earn_rules')} rules "
+                              f"({', '.join(configured)})."]
         lines.append("")
     imported = results.get("import")
     if imported:
