@@ -223,7 +223,7 @@ def record_sale(connection: Connection, caller: Caller, request: SaleRequest, no
         balance_after = member_ledger.balance
         expiring = upcoming_expiries(member_ledger.lots.values(), today)
         rows["sale"]["tier"] = tiers.after_sale(connection, caller, program.tiers, timezone_name, request.member_id,
-                                                sale_id, occurred_at, now)
+                                                sale_id, occurred_at, now, member_row=member_row)
     return {**sale_document(rows["sale"], rows["lines"], rows["rewards"], rows["tenders"],
                             balance_after=balance_after, expiring=expiring), **effects}
 

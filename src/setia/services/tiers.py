@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, case, func, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, select, update
 
 from setia.adapters.db.engine import Database
 from setia.adapters.db.tables import members, merchants, sales, tier_history, transfers
@@ -26,25 +26,37 @@ def _start_instant(day: date | None, timezone_name: str) -> datetime | None:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(timezone_name))
 
 
+def _qualifying_statement(basis: str, has_start: bool, end_inclusive: bool) -> Any:
+    """The window's sum, built once per shape: building a Core statement costs more than running it."""
+    key = (basis, has_start, end_inclusive)
+    if key not in _QUALIFYING:
+        if basis == "spend":
+            column = sales.c.occurred_at
+            query = select(func.coalesce(func.sum(
+                sales.c.total_due - sales.c.points_tender_value - sales.c.money_refunded), 0)
+            ).where(sales.c.member_id == bindparam("member_id"))
+        else:
+            column = transfers.c.occurred_at
+            signed = func.sum(case((transfers.c.reason == ledger.REFUND_TAKE_BACK, -transfers.c.amount),
+                                   else_=transfers.c.amount))
+            query = select(func.coalesce(signed, 0)).where(
+                transfers.c.member_id == bindparam("member_id"),
+                transfers.c.reason.in_((ledger.EARN, ledger.REFUND_TAKE_BACK)))
+        if has_start:
+            query = query.where(column >= bindparam("start", type_=column.type))
+        end = bindparam("end", type_=column.type)
+        _QUALIFYING[key] = query.where(column <= end if end_inclusive else column < end)
+    return _QUALIFYING[key]
+
+
+_QUALIFYING: dict[tuple[str, bool, bool], Any] = {}
+
+
 def qualifying_amount(connection: Connection, member_id: int, policy: TierPolicy, start: datetime | None,
                       end: datetime, end_inclusive: bool = True) -> int:
     """Money paid (not points, net of refunds) or points earned (net of take-backs) in the window."""
-    if policy.basis == "spend":
-        column = sales.c.occurred_at
-        query = select(func.coalesce(func.sum(
-            sales.c.total_due - sales.c.points_tender_value - sales.c.money_refunded), 0)
-        ).where(sales.c.member_id == member_id)
-    else:
-        column = transfers.c.occurred_at
-        signed = func.sum(case((transfers.c.reason == ledger.REFUND_TAKE_BACK, -transfers.c.amount),
-                               else_=transfers.c.amount))
-        query = select(func.coalesce(signed, 0)).where(
-            transfers.c.member_id == member_id,
-            transfers.c.reason.in_((ledger.EARN, ledger.REFUND_TAKE_BACK)))
-    if start is not None:
-        query = query.where(column >= start)
-    query = query.where(column <= end if end_inclusive else column < end)
-    return int(connection.execute(query).scalar_one())
+    statement = _qualifying_statement(policy.basis, start is not None, end_inclusive)
+    return int(connection.execute(statement, {"member_id": member_id, "start": start, "end": end}).scalar_one())
 
 
 def _record_change(connection: Connection, merchant_id: int, member_id: int, old: str | None, new: Tier | None,
@@ -74,11 +86,13 @@ def _member_tier_row(connection: Connection, merchant_id: int, member_id: int) -
 
 
 def after_sale(connection: Connection, caller: Caller, policy: TierPolicy, timezone_name: str, member_id: int,
-               sale_id: int, occurred_at: datetime, now: datetime) -> dict[str, Any] | None:
-    """Upgrade at once when the sale crosses a threshold; the new benefits apply from the next sale."""
+               sale_id: int, occurred_at: datetime, now: datetime, member_row: Any = None) -> dict[str, Any] | None:
+    """Upgrade at once when the sale crosses a threshold; the new benefits apply from the next sale.
+
+    `member_row` (with tier_code and tier_floor), when the sale has it locked already, saves a read."""
     if not policy.enabled:
         return None
-    row = _member_tier_row(connection, caller.merchant_id, member_id)
+    row = member_row if member_row is not None else _member_tier_row(connection, caller.merchant_id, member_id)
     sale_day = business_date(occurred_at, timezone_name)
     start = _start_instant(policy.window_start(sale_day), timezone_name)
     qualifying = qualifying_amount(connection, member_id, policy, start, max(occurred_at, now))

@@ -164,7 +164,7 @@ _MEMBER_BY = {
     key: (query, query.with_for_update())
     for key, query in (
         (column.key, select(members.c.id, members.c.points_balance, members.c.points_debt,
-                            members.c.tier_code).where(
+                            members.c.tier_code, members.c.tier_floor).where(
             column == bindparam("value"), members.c.merchant_id == bindparam("merchant_id")))
         for column in (members.c.id, members.c.member_number, members.c.phone))
 }
