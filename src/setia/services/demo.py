@@ -36,6 +36,14 @@ MEMBERS = [
 ]
 
 
+# Thresholds the demo history reaches: its members land in every tier (and some in none).
+DEMO_TIERS = {"basis": "spend", "window": "rolling_months", "window_months": 12, "review_months": 12, "levels": [
+    {"code": "silver", "name": "Silver", "threshold": 300000},
+    {"code": "gold", "name": "Gold", "threshold": 700000, "discount_percent": 10, "earn_multiplier": "1.5"},
+    {"code": "platinum", "name": "Platinum", "threshold": 1200000, "discount_percent": 15, "earn_multiplier": "2"},
+]}
+
+
 def create_demo(database: Database, now: datetime) -> dict[str, Any]:
     """Idempotent: the café and its history are made once; each call adds a fresh API key."""
     with database.write() as connection:
@@ -61,6 +69,13 @@ def _build(connection, now: datetime) -> int:  # type: ignore[no-untyped-def]
         "expiry": {"kind": "months", "length": 12},
         "points_payment": {"enabled": True, "rupiah_per_point": 200, "minimum_points": 50,
                            "maximum_share_percent": 50},
+        "tiers": DEMO_TIERS,
+        "stamp_cards": [{"id": "kopi", "name": "Kartu Kopi", "per": "item", "categories": ["coffee"],
+                         "card_size": 9, "reward": {"kind": "free_product", "product_sku": "KOPI-SUSU"},
+                         "expiry_days": 120}],
+        "earn_rules": [{"id": "sore-ceria", "name": "Sore Ceria ×2", "kind": "multiplier", "multiplier": "2",
+                        "conditions": {"days_of_week": [1, 2, 3, 4, 5], "time_from": "14:00",
+                                       "time_to": "17:00"}}],
     }, "demo", now)
     programs.create_reward(connection, merchant_id, {"name": "Gratis Es Kopi Susu", "kind": "free_product",
                                                      "points_cost": 100, "product_sku": "KOPI-SUSU"}, now)
