@@ -86,10 +86,21 @@ def now() -> datetime:
     return datetime(2026, 3, 10, 5, 0, tzinfo=timezone.utc)  # 12:00 in Jakarta
 
 
-@pytest.fixture
-def shop(database: Database, now: datetime) -> Iterator[Shop]:
-    """A fresh merchant on the database under test; the whole ledger must verify after the test."""
+def verified_shop(database: Database, now: datetime) -> Iterator[Shop]:
+    """A fresh merchant on `database`; the whole ledger must verify after the test."""
     shop = Shop.open(database, now)
     yield shop
     with database.read() as connection:
         assert verify_ledger(connection) == []
+
+
+@pytest.fixture
+def shop(database: Database, now: datetime) -> Iterator[Shop]:
+    """A fresh merchant on the database under test; the whole ledger must verify after the test."""
+    yield from verified_shop(database, now)
+
+
+@pytest.fixture
+def own_shop(own_database: Database, now: datetime) -> Iterator[Shop]:
+    """As `shop`, on the module's own database (for modules whose jobs act on every merchant)."""
+    yield from verified_shop(own_database, now)

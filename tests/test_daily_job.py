@@ -5,8 +5,7 @@ Runs on a database of this module alone (`own_database`): the job acts on every 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -27,11 +26,8 @@ START = date(2026, 3, 10)  # the `now` fixture's business day in Jakarta
 
 
 @pytest.fixture
-def shop(own_database, now: datetime) -> Iterator[Shop]:
-    shop = Shop.open(own_database, now)
-    yield shop
-    with own_database.read() as connection:
-        assert verify_ledger(connection) == []
+def shop(own_shop: Shop) -> Shop:
+    return own_shop
 
 
 def open_cafe(shop: Shop) -> dict[str, int]:

@@ -5,15 +5,13 @@ Each story runs on a database of its own module (`own_database`): the daily job 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from setia.adapters.db.tables import stamp_cards, stamp_movements
 from setia.domain.errors import StampCardNotRedeemable, ValidationFailed
-from setia.queries.ledger_verify import verify_ledger
 from setia.queries.stamps import member_stamp_cards
 from setia.services.daily_job import run_daily
 
@@ -30,11 +28,8 @@ def coffees(quantity: int) -> tuple:
 
 
 @pytest.fixture
-def shop(own_database, now: datetime) -> Iterator[Shop]:
-    shop = Shop.open(own_database, now)
-    yield shop
-    with own_database.read() as connection:
-        assert verify_ledger(connection) == []
+def shop(own_shop: Shop) -> Shop:
+    return own_shop
 
 
 def cards(shop: Shop, member_id: int, include_closed: bool = False) -> list[tuple]:
