@@ -8,24 +8,14 @@ spent after its expiry day whether or not the expiry job has run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date
 
-from setia.adapters.db.ledger_store import LedgerStore, LotRow, TransferRecord
+from setia.adapters.db.ledger_store import LedgerStore, LotRow, Movement, TransferRecord
+
+__all__ = ["MemberLedger", "Movement"]  # services take Movement from here, beside the ledger that uses it
 from setia.domain import ledger
 from setia.domain.errors import NotFound
-
-
-@dataclass(frozen=True)
-class Movement:
-    """Who, when and why: the parts of a transfer that don't change within one operation."""
-
-    actor: str
-    occurred_at: datetime
-    sale_id: int | None = None
-    refund_id: int | None = None
-    note: str | None = None
-    program_version: int | None = None
 
 
 class MemberLedger:
@@ -70,8 +60,7 @@ class MemberLedger:
         return self.store.insert_transfer(
             TransferRecord(
                 member_id=self.member_id, from_account=from_account, to_account=to_account, amount=amount,
-                reason=reason, actor=movement.actor, occurred_at=movement.occurred_at, sale_id=movement.sale_id,
-                refund_id=movement.refund_id, note=movement.note, program_version=movement.program_version,
+                reason=reason, movement=movement,
             )
         )
 

@@ -11,6 +11,18 @@ from setia.adapters.db.tables import lot_movements, lots, members, transfers
 from setia.domain.ledger import Lot
 
 
+@dataclass(frozen=True)
+class Movement:
+    """Who, when and why: the parts of a transfer that don't change within one operation."""
+
+    actor: str
+    occurred_at: datetime
+    sale_id: int | None = None
+    refund_id: int | None = None
+    note: str | None = None
+    program_version: int | None = None
+
+
 @dataclass
 class TransferRecord:
     member_id: int
@@ -18,12 +30,7 @@ class TransferRecord:
     to_account: str
     amount: int
     reason: str
-    actor: str
-    occurred_at: datetime
-    sale_id: int | None = None
-    refund_id: int | None = None
-    note: str | None = None
-    program_version: int | None = None
+    movement: Movement
 
 
 @dataclass
@@ -99,12 +106,12 @@ class LedgerStore:
                 "to_account": record.to_account,
                 "amount": record.amount,
                 "reason": record.reason,
-                "sale_id": record.sale_id,
-                "refund_id": record.refund_id,
-                "note": record.note,
-                "actor": record.actor,
-                "program_version": record.program_version,
-                "occurred_at": record.occurred_at,
+                "sale_id": record.movement.sale_id,
+                "refund_id": record.movement.refund_id,
+                "note": record.movement.note,
+                "actor": record.movement.actor,
+                "program_version": record.movement.program_version,
+                "occurred_at": record.movement.occurred_at,
                 "created_at": self.now,
             },
         ).scalar_one()
