@@ -216,14 +216,9 @@ class VoucherTermsIn(Strict):
     categories: list[str] = Field(default_factory=list, max_length=200, description="…and these categories")
 
 
-class RewardIn(Strict):
-    name: str = Field(max_length=200)
-    kind: Literal["fixed_discount", "percent_discount", "free_product", "voucher", "merchandise"]
-    points_cost: int = Field(ge=1)
-    discount_amount: int = Field(default=0, ge=0)
-    percent: int = Field(default=0, ge=0, le=100)
-    cap_amount: int | None = Field(default=None, ge=1)
-    product_sku: str | None = Field(default=None, max_length=100)
+class RewardAvailability(Strict):
+    """When, to whom and how often a reward can be redeemed; the same fields create and change a reward."""
+
     available_from: date | None = Field(default=None, description="First day it can be redeemed (merchant's time zone)")
     available_to: date | None = Field(default=None, description="Last day it can be redeemed, inclusive")
     tier_codes: list[str] | None = Field(default=None, max_length=20, description="Only members of these tiers")
@@ -233,6 +228,16 @@ class RewardIn(Strict):
     voucher: VoucherTermsIn | None = Field(default=None, description="kind=voucher: what its code is worth")
     voucher_valid_days: int | None = Field(default=None, ge=1, description="kind=voucher: days the code is valid")
     stock: int | None = Field(default=None, ge=0, description="kind=merchandise: items left; none: not counted")
+
+
+class RewardIn(RewardAvailability):
+    name: str = Field(max_length=200)
+    kind: Literal["fixed_discount", "percent_discount", "free_product", "voucher", "merchandise"]
+    points_cost: int = Field(ge=1)
+    discount_amount: int = Field(default=0, ge=0)
+    percent: int = Field(default=0, ge=0, le=100)
+    cap_amount: int | None = Field(default=None, ge=1)
+    product_sku: str | None = Field(default=None, max_length=100)
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"name": "Rp20.000 off", "kind": "fixed_discount", "points_cost": 100, "discount_amount": 20000},
@@ -242,7 +247,7 @@ class RewardIn(Strict):
         {"name": "Tumbler", "kind": "merchandise", "points_cost": 500, "stock": 20, "tier_codes": ["gold"]}]})
 
 
-class RewardPatch(Strict):
+class RewardPatch(RewardAvailability):
     """Only what is sent changes; the whole reward is validated again."""
 
     active: bool | None = None
@@ -252,15 +257,6 @@ class RewardPatch(Strict):
     percent: int | None = Field(default=None, ge=0, le=100)
     cap_amount: int | None = Field(default=None, ge=1)
     product_sku: str | None = Field(default=None, max_length=100)
-    available_from: date | None = Field(default=None, description="First day it can be redeemed (merchant's time zone)")
-    available_to: date | None = Field(default=None, description="Last day it can be redeemed, inclusive")
-    tier_codes: list[str] | None = Field(default=None, max_length=20, description="Only members of these tiers")
-    member_limit: int | None = Field(default=None, ge=1, description="Redemptions per member (per limit_period)")
-    total_limit: int | None = Field(default=None, ge=1, description="Redemptions by everyone (per limit_period)")
-    limit_period: Literal["lifetime", "day", "week", "month"] | None = None
-    voucher: VoucherTermsIn | None = Field(default=None, description="kind=voucher: what its code is worth")
-    voucher_valid_days: int | None = Field(default=None, ge=1, description="kind=voucher: days the code is valid")
-    stock: int | None = Field(default=None, ge=0, description="kind=merchandise: items left; none: not counted")
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": False}]})
 
